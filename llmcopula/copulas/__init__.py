@@ -9,3 +9,9 @@ from ._base import BivariateCopula
 from .independence import IndependenceCopula
 
 __all__ = ["BivariateCopula", "IndependenceCopula"]
+
+from .fitting import CopulaFit, fit_copula  # noqa: E402
+from .pseudo_observations import pseudo_observations  # noqa: E402
+from .selection import select_copula  # noqa: E402
+
+__all__ += ["CopulaFit", "fit_copula", "pseudo_observations", "select_copula"]

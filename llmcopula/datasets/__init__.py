@@ -1,0 +1,22 @@
+"""Chain logs: the recorded outputs of several LLMs on a set of queries.
+
+:class:`ChainLog` holds, for n queries and K models in chain order, the raw confidence, the
+correctness, the cost and (optionally) the answers. Logs come from the bundled benchmarks
+(:func:`load_benchmark`, :func:`load_pool`, :func:`load_labels`, :func:`list_benchmarks`) or from
+users' own long tables (:func:`read_log`).
+"""
+
+from llmcopula.datasets._checks import SIGNALS
+from llmcopula.datasets.benchmarks import list_benchmarks, load_benchmark, load_labels, load_pool
+from llmcopula.datasets.chain_log import ChainLog
+from llmcopula.datasets.logs import read_log
+
+__all__ = [
+    "SIGNALS",
+    "ChainLog",
+    "list_benchmarks",
+    "load_benchmark",
+    "load_labels",
+    "load_pool",
+    "read_log",
+]

@@ -1,0 +1,299 @@
+"""Reading and validating users' own chain logs (long tables: one row per query and model)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from llmcopula.datasets._checks import (
+    check_optional_str,
+    check_signal,
+    coerce_confidence,
+    coerce_correct,
+    coerce_cost,
+    coerce_text,
+    describe_bad,
+)
+from llmcopula.datasets.chain_log import ChainLog
+
+__all__ = ["read_log"]
+
+_SHOW = 5
+
+
+def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = "query_id",
+             model_col: str = "model", confidence_col: str = "raw_confidence",
+             correct_col: str = "correct", cost_col: str = "cost_answer_usd",
+             answer_col: str | None = "answer", reference_col: str | None = "reference",
+             position_col: str = "position", models: Sequence[str] | None = None,
+             signal: str | None = None, benchmark: str | None = None,
+             split: str | None = None) -> ChainLog:
+    """Read a chain log in long format (one row per query and model) and validate it.
+
+    This is the format of the shipped benchmark files and of :meth:`ChainLog.to_frame`:
+
+    ============== ======== ===========================================================
+    column         required meaning
+    ============== ======== ===========================================================
+    query_id       yes      query identifier (int or str)
+    model          yes      model name
+    raw_confidence yes      raw confidence signal; a real number, ``-inf``/``+inf``
+                            allowed (``-inf``: no confidence, probability zero), NaN not
+    correct        yes      1 if the answer was correct, else 0 (bool, 0/1, 0.0/1.0)
+    cost_answer_usd yes     cost of the model on the query in USD, finite and >= 0
+                            (required: cascades trade accuracy against cost)
+    position       see text 0-based position of the model in the chain
+    answer         no       the model's answer (empty or missing: absent)
+    reference      no       the query's reference answer, the same on all its rows
+    ============== ======== ===========================================================
+
+    Every column name can be changed with the ``*_col`` arguments; other columns are ignored.
+    The chain order comes from ``models`` if given, else from the position column (each model must
+    have one position, and positions must differ between models). Rows are ordered by query id
+    (sorted; ids of mixed, incomparable types keep the order of first appearance), so shuffling
+    the table's rows does not change the result. Nothing is dropped silently: every row of the
+    chosen models must be valid, and every query must have exactly one row per model.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A CSV file (``.csv``, or gzip-compressed ``.csv.gz``), a Parquet file (``.parquet``,
+        ``.pq``; needs pyarrow), or a pandas DataFrame (not modified). CSV is read with
+        ``keep_default_na=False`` so that answers such as ``"None"`` or ``"NA"`` stay strings.
+    query_col, model_col, confidence_col, correct_col, cost_col, position_col : str
+        Column names.
+    answer_col, reference_col : str or None
+        Optional columns; if the default column is absent (or the argument is None), the log has
+        no answers / references. A non-default name that is absent is an error.
+    models : sequence of str, optional
+        Model names in chain order. Rows of models not listed are left out (this selects a
+        sub-chain); listing a model that is not in the table is an error.
+    signal : {"logprob", "p_true"}, optional
+        How the confidence was produced (see :class:`ChainLog`).
+    benchmark, split : str, optional
+        Metadata stored on the log.
+
+    Returns
+    -------
+    ChainLog
+
+    Raises
+    ------
+    ValueError
+        For an empty table, missing columns (listing the available ones), no way to order the
+        chain, unknown models, queries lacking some models, duplicate (query, model) rows, invalid
+        confidences, correctness or costs, or references that differ within a query. The message
+        names the offending queries or rows (0-based row numbers of the table, header excluded),
+        the first few and their count.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from llmcopula.datasets import read_log
+    >>> table = pd.DataFrame({"query_id": [7, 7, 3, 3], "model": ["big", "small"] * 2,
+    ...                       "raw_confidence": [-0.1, -0.5, -0.2, float("-inf")],
+    ...                       "correct": [1, 0, 1, 0], "cost_answer_usd": [1e-4, 1e-6] * 2})
+    >>> log = read_log(table, models=["small", "big"])
+    >>> log.query_ids.tolist(), log.correct.tolist()
+    ([3, 7], [[0, 1], [0, 1]])
+    """
+    frame = _read_table(source, answer_col)
+    if len(frame) == 0:
+        raise ValueError("source: the table has no rows")
+    answer_col = _optional_column(frame, answer_col, "answer_col", "answer")
+    reference_col = _optional_column(frame, reference_col, "reference_col", "reference")
+    required = [query_col, model_col, confidence_col, correct_col, cost_col]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(f"source: missing required column(s) {missing}; "
+                         f"available columns: {list(frame.columns)}")
+
+    row_numbers = np.arange(len(frame))
+    qid = frame[query_col].to_numpy(dtype=object)
+    model = frame[model_col].to_numpy(dtype=object)
+    for col, values in ((query_col, qid), (model_col, model)):
+        absent = pd.isna(pd.Series(values, dtype=object)).to_numpy()
+        if absent.any():
+            raise ValueError(f"{col}: {int(absent.sum())} row(s) have no value, rows "
+                             f"{_first(row_numbers[absent])}")
+    model = np.array([str(m) for m in model], dtype=object)
+
+    chain = _chain_order(frame, model, models, position_col, row_numbers)
+    keep = np.isin(model, np.array(chain, dtype=object))
+    frame, qid, model, row_numbers = frame[keep], qid[keep], model[keep], row_numbers[keep]
+
+    def locate(i: int) -> str:
+        return f"row {row_numbers[i]} ({query_col}={qid[i]!r}, {model_col}={model[i]!r})"
+
+    conf_raw = frame[confidence_col].to_numpy(dtype=object)
+    conf, bad = coerce_confidence(conf_raw)
+    if bad.any():
+        raise ValueError(describe_bad(confidence_col, "are NaN or not numbers", bad, conf_raw,
+                                      locate))
+    corr_raw = frame[correct_col].to_numpy(dtype=object)
+    corr, bad = coerce_correct(corr_raw)
+    if bad.any():
+        raise ValueError(describe_bad(correct_col, "are not 0/1 (accepted: bool, 0, 1, 0.0, 1.0)",
+                                      bad, corr_raw, locate))
+    cost_raw = frame[cost_col].to_numpy(dtype=object)
+    cost, bad = coerce_cost(cost_raw)
+    if bad.any():
+        raise ValueError(describe_bad(cost_col, "are negative, NaN or infinite", bad, cost_raw,
+                                      locate))
+
+    q_codes, q_values = _factorize_queries(frame[query_col])
+    m_codes = pd.Index(chain).get_indexer(model)
+    n, k = len(q_values), len(chain)
+    _check_complete(q_codes, m_codes, q_values, chain, row_numbers, query_col)
+
+    def to_grid(values: np.ndarray, dtype: Any) -> np.ndarray:
+        grid = np.empty((n, k), dtype=dtype)
+        grid[q_codes, m_codes] = values
+        return grid
+
+    answer = None
+    if answer_col is not None:
+        answer = to_grid(coerce_text(frame[answer_col].to_numpy(dtype=object)), object)
+    reference = None
+    if reference_col is not None:
+        reference = _per_query_reference(coerce_text(frame[reference_col].to_numpy(dtype=object)),
+                                         q_codes, q_values, reference_col)
+    return ChainLog._trusted(
+        models=tuple(chain), query_ids=q_values, confidence=to_grid(conf, float),
+        correct=to_grid(corr, np.int8), cost=to_grid(cost, float), answer=answer,
+        reference=reference, benchmark=check_optional_str(benchmark, "benchmark"),
+        split=check_optional_str(split, "split"), signal=check_signal(signal))
+
+
+def _read_table(source: Any, answer_col: str | None) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise ValueError("source: expected a path to a CSV/Parquet file or a pandas DataFrame, "
+                         f"got {type(source).__name__}")
+    path = Path(source)
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes[-1:] in (["parquet"], [".parquet"], [".pq"]):
+        return pd.read_parquet(path)
+    if suffixes[-1:] == [".csv"] or suffixes[-2:] == [".csv", ".gz"]:
+        # keep_default_na=False: answers such as "None" or "NA" are data, not missing values.
+        # The answer column is read as text so numeric answers (GSM8K) keep their spelling.
+        dtype = {answer_col: str} if answer_col else None
+        return pd.read_csv(path, keep_default_na=False, dtype=dtype)
+    raise ValueError(f"source: unsupported file type {path.name!r}; expected .csv, .csv.gz, "
+                     ".parquet or .pq")
+
+
+def _optional_column(frame: pd.DataFrame, col: str | None, arg: str, default: str) -> str | None:
+    if col is None or col in frame.columns:
+        return col
+    if col == default:
+        return None
+    raise ValueError(f"{arg}: column {col!r} not found; available columns: {list(frame.columns)}")
+
+
+def _chain_order(frame: pd.DataFrame, model: np.ndarray, models: Sequence[str] | None,
+                 position_col: str, row_numbers: np.ndarray) -> list[str]:
+    present = list(dict.fromkeys(model))
+    if models is not None:
+        if isinstance(models, str):
+            raise ValueError(f"models: expected a sequence of model names, got {models!r}")
+        chain = [str(m) for m in models]
+        if not chain:
+            raise ValueError("models: at least one model is required")
+        dupes = sorted({m for m in chain if chain.count(m) > 1})
+        if dupes:
+            raise ValueError(f"models: names must be distinct, repeated: {dupes}")
+        unknown = [m for m in chain if m not in present]
+        if unknown:
+            raise ValueError(f"models: {unknown} not found in the model column; "
+                             f"models in the table: {present}")
+        return chain
+    if position_col not in frame.columns:
+        raise ValueError(
+            "models: cannot tell the chain order; pass models=[...] (names in chain order) or "
+            f"give the table a {position_col!r} column (0-based position of each model; "
+            f"position_col names it). Available columns: {list(frame.columns)}")
+    pos_raw = frame[position_col].to_numpy(dtype=object)
+    pos = pd.to_numeric(pd.Series(pos_raw, dtype=object), errors="coerce").to_numpy(float)
+    bad = np.isnan(pos)
+    if bad.any():
+        raise ValueError(f"{position_col}: {int(bad.sum())} row(s) are not numbers, rows "
+                         f"{_first(row_numbers[bad])}")
+    per_model = pd.DataFrame({"model": model, "pos": pos}).groupby("model", sort=False)["pos"]
+    spread = per_model.nunique()
+    inconsistent = spread[spread > 1]
+    if len(inconsistent):
+        detail = "; ".join(f"{m!r}: {sorted(per_model.get_group(m).unique().tolist())}"
+                           for m in inconsistent.index[:_SHOW])
+        raise ValueError(f"{position_col}: each model must have a single position; "
+                         f"{len(inconsistent)} model(s) have several: {detail}")
+    first = per_model.first()
+    clash = first[first.duplicated(keep=False)]
+    if len(clash):
+        raise ValueError(f"{position_col}: models share a position, so the order is ambiguous: "
+                         f"{dict(clash)}; pass models=[...] to set the order")
+    return first.sort_values(kind="stable").index.tolist()
+
+
+def _factorize_queries(qid: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        codes, uniques = pd.factorize(qid, sort=True)
+    except TypeError:  # incomparable mixed id types: keep the order of first appearance
+        codes, uniques = pd.factorize(qid, sort=False)
+    values = np.asarray(uniques)
+    if values.dtype.kind not in "iuf":
+        values = np.asarray(uniques, dtype=object)
+    return codes, values
+
+
+def _check_complete(q_codes: np.ndarray, m_codes: np.ndarray, q_values: np.ndarray,
+                    chain: list[str], row_numbers: np.ndarray, query_col: str) -> None:
+    n, k = len(q_values), len(chain)
+    counts = np.zeros((n, k), dtype=np.int64)
+    np.add.at(counts, (q_codes, m_codes), 1)
+    if (counts > 1).any():
+        flat = q_codes * k + m_codes
+        dup_rows = np.flatnonzero(pd.Series(flat).duplicated(keep=False).to_numpy())
+        pairs = np.argwhere(counts > 1)
+        detail = "; ".join(
+            f"{query_col}={q_values[q]!r}, model={chain[m]!r} at rows "
+            f"{row_numbers[dup_rows[flat[dup_rows] == q * k + m]].tolist()}"
+            for q, m in pairs[:_SHOW])
+        raise ValueError(f"source: {len(pairs)} duplicate (query, model) pair(s), each must "
+                         f"appear once: {detail}{_more(len(pairs))}")
+    lacking = np.flatnonzero((counts == 0).any(axis=1))
+    if lacking.size:
+        detail = "; ".join(f"{query_col}={q_values[q]!r} lacks "
+                           f"{[chain[m] for m in np.flatnonzero(counts[q] == 0)]}"
+                           for q in lacking[:_SHOW])
+        raise ValueError(f"source: every query needs a row for every model; {lacking.size} "
+                         f"quer(y/ies) lack some: {detail}{_more(lacking.size)}")
+
+
+def _per_query_reference(ref: np.ndarray, q_codes: np.ndarray, q_values: np.ndarray,
+                         col: str) -> np.ndarray:
+    out = np.empty(len(q_values), dtype=object)
+    out[q_codes] = ref
+    # Compare as text with a sentinel for None, so "absent" must agree too.
+    differs = pd.Series(ref, dtype=object).fillna("\0") != pd.Series(out[q_codes],
+                                                                     dtype=object).fillna("\0")
+    bad_q = np.unique(q_codes[differs.to_numpy()])
+    if bad_q.size:
+        raise ValueError(f"{col}: the reference must be the same on all rows of a query; "
+                         f"{bad_q.size} quer(y/ies) differ: "
+                         f"{[q_values[q] for q in bad_q[:_SHOW]]}{_more(bad_q.size)}")
+    return out
+
+
+def _first(rows: np.ndarray) -> str:
+    return f"{rows[:_SHOW].tolist()}{_more(rows.size)}"
+
+
+def _more(count: int) -> str:
+    return f" (first {_SHOW} of {count} shown)" if count > _SHOW else ""

@@ -102,7 +102,7 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
     >>> log.query_ids.tolist(), log.correct.tolist()
     ([3, 7], [[0, 1], [0, 1]])
     """
-    frame = _read_table(source, answer_col)
+    frame = _read_table(source, (model_col, answer_col, reference_col))
     if len(frame) == 0:
         raise ValueError("source: the table has no rows")
     answer_col = _optional_column(frame, answer_col, "answer_col", "answer")
@@ -170,7 +170,7 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
         split=check_optional_str(split, "split"), signal=check_signal(signal))
 
 
-def _read_table(source: Any, answer_col: str | None) -> pd.DataFrame:
+def _read_table(source: Any, text_cols: tuple[str | None, ...]) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     if not isinstance(source, (str, os.PathLike)):
@@ -182,9 +182,9 @@ def _read_table(source: Any, answer_col: str | None) -> pd.DataFrame:
         return pd.read_parquet(path)
     if suffixes[-1:] == [".csv"] or suffixes[-2:] == [".csv", ".gz"]:
         # keep_default_na=False: answers such as "None" or "NA" are data, not missing values.
-        # The answer column is read as text so numeric answers (GSM8K) keep their spelling.
-        dtype = {answer_col: str} if answer_col else None
-        return pd.read_csv(path, keep_default_na=False, dtype=dtype)
+        # Text columns are read as text so that numeric-looking answers (GSM8K) and model names
+        # keep their spelling ("007" stays "007").
+        return pd.read_csv(path, keep_default_na=False, dtype={c: str for c in text_cols if c})
     raise ValueError(f"source: unsupported file type {path.name!r}; expected .csv, .csv.gz, "
                      ".parquet or .pq")
 

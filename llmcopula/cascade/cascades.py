@@ -1,0 +1,41 @@
+"""Cascades of a chain: strictly increasing tuples of chain indices."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+__all__ = ["check_cascade", "all_cascades"]
+
+
+def check_cascade(cascade: Sequence[int] | None, n_models: int) -> tuple[int, ...]:
+    """Validate a cascade: a strictly increasing tuple of chain indices (``None``: the whole
+    chain)."""
+    if cascade is None:
+        return tuple(range(n_models))
+    try:
+        idx = tuple(int(i) for i in cascade)
+    except (TypeError, ValueError):
+        raise ValueError(f"cascade: expected a sequence of model indices, got {cascade!r}") from None
+    if len(idx) == 0:
+        raise ValueError("cascade: must contain at least one model")
+    if any(i < 0 or i >= n_models for i in idx):
+        raise ValueError(f"cascade: indices must lie in 0..{n_models - 1}, got {idx}")
+    if any(b <= a for a, b in zip(idx, idx[1:])):
+        raise ValueError(f"cascade: indices must be strictly increasing (chain order), got {idx}")
+    return idx
+
+
+def all_cascades(n_models: int, *, min_length: int = 2) -> list[tuple[int, ...]]:
+    """Every cascade of a chain of ``n_models`` with at least ``min_length`` models, by length
+    then lexicographically (26 for 5 models, 11 for 4, with ``min_length=2``).
+
+    Examples
+    --------
+    >>> len(all_cascades(5)), len(all_cascades(4))
+    (26, 11)
+    """
+    if n_models < 1:
+        raise ValueError(f"n_models: must be >= 1, got {n_models}")
+    return [c for k in range(max(min_length, 1), n_models + 1)
+            for c in itertools.combinations(range(n_models), k)]

@@ -1,0 +1,289 @@
+"""Continuous optimisation of cascade thresholds along the error–cost frontier.
+
+For a cost sensitivity λ (error-rate units per USD per million queries) the thresholds minimise
+
+    L_λ(s) = (1 − P̂(correct)(s)) + λ · Ê[cost](s)
+
+over the uniform-scale thresholds s ∈ [0, 1]^{k−1} (Zellinger & Thomson, arXiv 2501.09345,
+§1.4 of our notes), with the model's analytic gradient and L-BFGS-B. The reference optimiser
+used one start per λ and finite differences, which left jumps between neighbouring λ (local
+optima). Here every λ is solved from several starts: the solutions at the neighbouring λ on a
+downward and an upward sweep (homotopy warm starts) and the best points of a batched
+quasi-random scan of the cube; the best local optimum wins. The budget form maximises P̂(correct)
+subject to Ê[cost] <= B with SLSQP from the best frontier points that satisfy the budget.
+
+Thresholds inside an atom of a model's confidence (a repeated value, e.g. every answer with
+log-probability 0) are not realisable by a deterministic rule on Φ: the final thresholds are
+snapped to the better of "defer the whole atom" and "accept the whole atom".
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize
+from scipy.stats import qmc
+
+from .frontier import Frontier, pareto_mask
+from .cascades import check_cascade
+from .model import MarkovCopulaModel
+
+__all__ = ["tune", "default_lambdas"]
+
+FloatArray = NDArray[np.float64]
+
+
+def default_lambdas(costs: FloatArray, n: int = 30, *, span: float = 1e-5) -> FloatArray:
+    """A geometric grid of cost sensitivities, plus 0.
+
+    Deferring a fraction ε of queries gains at most ε in accuracy and costs at least ε·c_2
+    (c_2: cost of the second stage), so for λ >= 1/c_2 answering everything at stage 1 is
+    optimal; the grid spans ``[span/c_2, 1/c_2]``.
+    """
+    lam_max = 1.0 / max(float(costs[1]), 1e-12)
+    return np.concatenate([[0.0], np.geomspace(lam_max * span, lam_max, n - 1)])
+
+
+class _Problem:
+    """The model's objective for one cascade, with caching of the last evaluation."""
+
+    def __init__(self, model: MarkovCopulaModel, cascade: tuple[int, ...],
+                 approximation: str | None) -> None:
+        self.model = model
+        self.cascade = cascade
+        self.approximation = approximation
+        self.n_evals = 0
+
+    def evaluate(self, s: FloatArray, with_grad: bool = False) -> dict[str, Any]:
+        self.n_evals += s.shape[0]
+        return self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
+                                            with_grad=with_grad)
+
+    def lagrangian(self, lam: float):
+        def fun(x: FloatArray) -> tuple[float, FloatArray]:
+            r = self.evaluate(x[None, :], with_grad=True)
+            val = 1.0 - r["accuracy"][0] + lam * r["cost"][0]
+            grad = -r["grad_accuracy"][0] + lam * r["grad_cost"][0]
+            return float(val), grad
+        return fun
+
+
+def _minimise(fun, x0: FloatArray) -> tuple[FloatArray, float]:
+    res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
+                            bounds=[(0.0, 1.0)] * x0.size,
+                            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 200})
+    return np.clip(res.x, 0.0, 1.0), float(res.fun)
+
+
+def _snap_atoms(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArray,
+                score) -> FloatArray:
+    """Replace thresholds inside an atom's latent interval by the better realisable end."""
+    options = []
+    for j, m in enumerate(cascade[:-1]):
+        marg = model.marginals_[m]
+        cands = [s[j]]
+        for value, w in zip(marg.atoms_, marg.atom_masses_):
+            hi = float(marg.cdf(value))
+            lo = hi - float(w)
+            if lo + 1e-12 < s[j] < hi - 1e-12:
+                cands = [lo, hi]
+                break
+        options.append(cands)
+    if all(len(o) == 1 for o in options):
+        return s
+    combos = np.array(list(itertools.product(*options)))
+    return combos[int(np.argmin(score(combos)))]
+
+
+def _quantile_to_thresholds(model: MarkovCopulaModel, cascade: tuple[int, ...],
+                            s: FloatArray) -> FloatArray:
+    """Calibrated thresholds for uniform-scale ones; at the lower end of an atom the threshold
+    sits just below the atom (so the atom is accepted)."""
+    t = model.from_quantile(s, cascade)
+    for j, m in enumerate(cascade[:-1]):
+        marg = model.marginals_[m]
+        for value, w in zip(marg.atoms_, marg.atom_masses_):
+            lo = float(marg.cdf(value)) - float(w)
+            at_lo = np.isclose(s[:, j], lo, rtol=0, atol=1e-12) & (t[:, j] >= value)
+            t[at_lo, j] = np.nextafter(value, -np.inf)
+    return t
+
+
+def _build_frontier(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArray,
+                    method: str, approximation: str | None, **extra: Any) -> Frontier:
+    t = _quantile_to_thresholds(model, cascade, s)
+    res = model.evaluate_quantile(model.to_quantile(t, cascade), cascade,
+                                  approximation=approximation)
+    return Frontier(
+        models=tuple(model.models_[m] for m in cascade), cascade=cascade, method=method,
+        thresholds=t, raw_thresholds=model.raw_thresholds(t, cascade),
+        accuracy=res["accuracy"], cost=res["cost"],
+        stage_probabilities=res["stage_probabilities"], **extra,
+    )
+
+
+def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
+         lambdas: ArrayLike | None = None, n_lambdas: int = 30, budgets: ArrayLike | None = None,
+         n_starts: int = 64, approximation: str | None = None, pareto: bool = True,
+         rng: Any = 0) -> Frontier:
+    """Trace the optimal error–cost frontier of a cascade under a fitted model.
+
+    Parameters
+    ----------
+    model : MarkovCopulaModel
+        A fitted model.
+    cascade : sequence of int, optional
+        Chain indices of the cascade (strictly increasing); default the whole chain.
+    lambdas : array_like, optional
+        Cost sensitivities (error per USD per million queries). Default:
+        :func:`default_lambdas` with ``n_lambdas`` values.
+    budgets : array_like, optional
+        If given, solve the budget form instead: for each B, the thresholds of highest
+        predicted accuracy with predicted cost <= B (USD per million queries).
+    n_starts : int
+        Size of the quasi-random scan of [0, 1]^{k−1} (one batched model evaluation) whose
+        best points seed extra local searches at every λ.
+    approximation : {"exact", "event-markov"}, optional
+        Overrides the model's default.
+    pareto : bool
+        Drop dominated points (possible only when two λ share a solution's cost).
+    rng : None, int or Generator
+        Seed of the scrambled Sobol scan.
+
+    Returns
+    -------
+    Frontier
+        Points sorted by predicted cost.
+    """
+    from .._validation import check_rng
+
+    if not hasattr(model, "marginals_"):
+        raise ValueError("model: not fitted yet; call fit(log) first")
+    cas = check_cascade(cascade, len(model.models_))
+    costs = model.costs_[list(cas)]
+    problem = _Problem(model, cas, approximation)
+    k = len(cas)
+    if k == 1:
+        return _build_frontier(model, cas, np.empty((1, 0)), "markov-copula", approximation,
+                               lambdas=np.zeros(1))
+    gen = check_rng(rng)
+    sobol = qmc.Sobol(d=k - 1, scramble=True, seed=gen).random(max(n_starts, 2))
+    scan = problem.evaluate(sobol)
+
+    if budgets is not None:
+        return _tune_budgets(model, cas, problem, np.asarray(budgets, dtype=np.float64),
+                             sobol, scan, approximation)
+
+    lam = default_lambdas(costs, n_lambdas) if lambdas is None else np.asarray(
+        lambdas, dtype=np.float64)
+    if lam.ndim != 1 or lam.size == 0 or np.any(~np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError("lambdas: expected a non-empty 1-d array of finite values >= 0")
+    order = np.argsort(lam)[::-1]  # large λ (cheap) first
+    best_x = np.zeros((lam.size, k - 1))
+    best_f = np.full(lam.size, np.inf)
+
+    def solve(i: int, starts: list[FloatArray]) -> None:
+        fun = problem.lagrangian(float(lam[i]))
+        scan_obj = 1.0 - scan["accuracy"] + lam[i] * scan["cost"]
+        seeds = starts + [sobol[j] for j in np.argsort(scan_obj)[:2]]
+        for x0 in seeds:
+            x, f = _minimise(fun, np.asarray(x0, dtype=np.float64))
+            if f < best_f[i] - 1e-14:
+                best_x[i], best_f[i] = x, f
+
+    prev: list[FloatArray] = [np.zeros(k - 1)]
+    for i in order:  # downward sweep in λ
+        solve(i, prev)
+        prev = [best_x[i].copy()]
+    for a, b in zip(order[::-1][:-1], order[::-1][1:]):  # upward sweep: neighbours' solutions
+        fun = problem.lagrangian(float(lam[b]))
+        x, f = _minimise(fun, best_x[a])
+        if f < best_f[b] - 1e-14:
+            best_x[b], best_f[b] = x, f
+
+    def score_for(lmb: float):
+        def score(s: FloatArray) -> FloatArray:
+            r = problem.evaluate(s)
+            return 1.0 - r["accuracy"] + lmb * r["cost"]
+        return score
+
+    snapped = np.array([_snap_atoms(model, cas, best_x[i], score_for(float(lam[i])))
+                        for i in range(lam.size)])
+    frontier = _build_frontier(model, cas, snapped, "markov-copula", approximation,
+                               lambdas=lam.copy(),
+                               info={"n_model_evaluations": problem.n_evals})
+    return _finish(frontier, pareto)
+
+
+def _finish(frontier: Frontier, pareto: bool) -> Frontier:
+    keep = pareto_mask(frontier.cost, frontier.accuracy) if pareto else np.ones(len(frontier), bool)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(frontier.cost[idx], kind="stable")]
+
+    def pick(a: FloatArray | None) -> FloatArray | None:
+        return None if a is None else a[idx]
+
+    return Frontier(
+        models=frontier.models, cascade=frontier.cascade, method=frontier.method,
+        thresholds=frontier.thresholds[idx], raw_thresholds=frontier.raw_thresholds[idx],
+        accuracy=frontier.accuracy[idx], cost=frontier.cost[idx],
+        stage_probabilities=frontier.stage_probabilities[idx],
+        lambdas=pick(frontier.lambdas), budgets=pick(frontier.budgets), info=frontier.info,
+    )
+
+
+def _tune_budgets(model: MarkovCopulaModel, cas: tuple[int, ...], problem: _Problem,
+                  budgets: FloatArray, sobol: FloatArray, scan: dict[str, Any],
+                  approximation: str | None) -> Frontier:
+    if budgets.ndim != 1 or budgets.size == 0 or np.any(~np.isfinite(budgets)):
+        raise ValueError("budgets: expected a non-empty 1-d array of finite costs")
+    min_cost = float(model.costs_[cas[0]])
+    if np.any(budgets < min_cost * (1 - 1e-12)):
+        raise ValueError(
+            f"budgets: every budget must be at least the cost of the first model, "
+            f"{min_cost:.6g} USD per million queries; got min {budgets.min():.6g}"
+        )
+    # Seed each budget with the Lagrangian frontier and the scan.
+    base = tune(model, cas, approximation=approximation, pareto=False)
+    seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
+    seeds_eval = problem.evaluate(seeds_s)
+    k = len(cas)
+    out = np.zeros((budgets.size, k - 1))
+
+    def acc_fun(x: FloatArray) -> tuple[float, FloatArray]:
+        r = problem.evaluate(x[None, :], with_grad=True)
+        return -float(r["accuracy"][0]), -r["grad_accuracy"][0]
+
+    for b, budget in enumerate(budgets):
+        feasible = np.flatnonzero(seeds_eval["cost"] <= budget)
+        ranked = feasible[np.argsort(-seeds_eval["accuracy"][feasible])][:3]
+        starts = [seeds_s[i] for i in ranked] or [np.zeros(k - 1)]
+        best_acc, best_x = -np.inf, starts[0]
+        for x0 in starts:
+            cons = {"type": "ineq",
+                    "fun": lambda x, B=budget: (B - problem.evaluate(x[None, :])["cost"][0]) / B,
+                    "jac": lambda x, B=budget: -problem.evaluate(
+                        x[None, :], with_grad=True)["grad_cost"][0] / B}
+            res = optimize.minimize(acc_fun, x0, jac=True, method="SLSQP",
+                                    bounds=[(0.0, 1.0)] * (k - 1), constraints=[cons],
+                                    options={"ftol": 1e-12, "maxiter": 200})
+            x = np.clip(res.x, 0.0, 1.0)
+            r = problem.evaluate(x[None, :])
+            if r["cost"][0] <= budget * (1 + 1e-9) and r["accuracy"][0] > best_acc:
+                best_acc, best_x = float(r["accuracy"][0]), x
+        x_start = np.asarray(starts[0])
+        r0 = problem.evaluate(x_start[None, :])
+        if r0["cost"][0] <= budget and r0["accuracy"][0] > best_acc:
+            best_x = x_start
+
+        def score(s: FloatArray, B: float = budget) -> FloatArray:
+            r = problem.evaluate(s)
+            return np.where(r["cost"] <= B * (1 + 1e-9), -r["accuracy"], np.inf)
+
+        out[b] = _snap_atoms(model, cas, best_x, score)
+    return _build_frontier(model, cas, out, "markov-copula", approximation,
+                           budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})

@@ -59,9 +59,17 @@ def coerce_text(values: Any) -> NDArray[np.object_]:
     arr = np.asarray(values, dtype=object)
     flat = pd.Series(arr.ravel(), dtype=object)
     absent = flat.isna().to_numpy() | (flat == "").to_numpy()
-    out = flat.map(str).to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(flat, skipna=True) in ("string", "empty"):
+        out = flat.to_numpy(dtype=object, copy=True)  # already str (the common case): no per-item call
+    else:
+        out = flat.map(str).to_numpy(dtype=object)
     out[absent] = None
     return out.reshape(arr.shape)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python scalar, so messages read ``3`` rather than ``np.int64(3)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def describe_bad(name: str, problem: str, bad: NDArray[np.bool_], values: Any,
@@ -72,7 +80,7 @@ def describe_bad(name: str, problem: str, bad: NDArray[np.bool_], values: Any,
     """
     flat_bad = np.flatnonzero(bad)
     flat_values = np.asarray(values, dtype=object).ravel()
-    shown = "; ".join(f"{locate(int(i))}: {flat_values[i]!r}" for i in flat_bad[:_SHOW])
+    shown = "; ".join(f"{locate(int(i))}: {plain(flat_values[i])!r}" for i in flat_bad[:_SHOW])
     more = f" (first {_SHOW} of {flat_bad.size} shown)" if flat_bad.size > _SHOW else ""
     return f"{name}: {flat_bad.size} value(s) {problem}: {shown}{more}"
 

@@ -18,6 +18,7 @@ from llmcopula.datasets._checks import (
     coerce_cost,
     coerce_text,
     describe_bad,
+    plain,
 )
 
 __all__ = ["ChainLog"]
@@ -119,13 +120,15 @@ class ChainLog:
                 raise ValueError(f"{arg}: expected shape {(n, k)} like confidence, got {shape}")
 
         ids = np.arange(n) if query_ids is None else np.asarray(query_ids)
+        if ids.dtype.kind in "USO":
+            ids = ids.astype(object)  # Python str ids, as read_log gives
         if ids.shape != (n,):
             raise ValueError(f"query_ids: expected shape ({n},), got {ids.shape}")
         if pd.isna(pd.Series(ids, dtype=object)).any():
             raise ValueError("query_ids: contains missing values (None/NaN)")
 
         def locate(i: int) -> str:
-            return f"query_id={ids[i // k]!r}, model={names[i % k]!r}"
+            return f"query_id={plain(ids[i // k])!r}, model={names[i % k]!r}"
 
         conf, bad = coerce_confidence(conf_in)
         if bad.any():

@@ -18,6 +18,7 @@ from llmcopula.datasets._checks import (
     coerce_cost,
     coerce_text,
     describe_bad,
+    plain,
 )
 from llmcopula.datasets.chain_log import ChainLog
 
@@ -114,40 +115,40 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
                          f"available columns: {list(frame.columns)}")
 
     row_numbers = np.arange(len(frame))
-    qid = frame[query_col].to_numpy(dtype=object)
-    model = frame[model_col].to_numpy(dtype=object)
-    for col, values in ((query_col, qid), (model_col, model)):
-        absent = pd.isna(pd.Series(values, dtype=object)).to_numpy()
+    for col in (query_col, model_col):
+        absent = frame[col].isna().to_numpy()
         if absent.any():
             raise ValueError(f"{col}: {int(absent.sum())} row(s) have no value, rows "
                              f"{_first(row_numbers[absent])}")
-    model = np.array([str(m) for m in model], dtype=object)
-
+    model = _as_names(frame[model_col])
     chain = _chain_order(frame, model, models, position_col, row_numbers)
-    keep = np.isin(model, np.array(chain, dtype=object))
-    frame, qid, model, row_numbers = frame[keep], qid[keep], model[keep], row_numbers[keep]
+    m_codes = pd.Index(chain).get_indexer(model)
+    keep = m_codes >= 0
+    if not keep.all():  # models= selected a sub-chain
+        frame, model, m_codes, row_numbers = (frame[keep], model[keep], m_codes[keep],
+                                              row_numbers[keep])
+    qid = frame[query_col].to_numpy(dtype=object)
 
     def locate(i: int) -> str:
-        return f"row {row_numbers[i]} ({query_col}={qid[i]!r}, {model_col}={model[i]!r})"
+        return f"row {row_numbers[i]} ({query_col}={plain(qid[i])!r}, {model_col}={model[i]!r})"
 
-    conf_raw = frame[confidence_col].to_numpy(dtype=object)
+    conf_raw = frame[confidence_col].to_numpy()
     conf, bad = coerce_confidence(conf_raw)
     if bad.any():
         raise ValueError(describe_bad(confidence_col, "are NaN or not numbers", bad, conf_raw,
                                       locate))
-    corr_raw = frame[correct_col].to_numpy(dtype=object)
+    corr_raw = frame[correct_col].to_numpy()
     corr, bad = coerce_correct(corr_raw)
     if bad.any():
         raise ValueError(describe_bad(correct_col, "are not 0/1 (accepted: bool, 0, 1, 0.0, 1.0)",
                                       bad, corr_raw, locate))
-    cost_raw = frame[cost_col].to_numpy(dtype=object)
+    cost_raw = frame[cost_col].to_numpy()
     cost, bad = coerce_cost(cost_raw)
     if bad.any():
         raise ValueError(describe_bad(cost_col, "are negative, NaN or infinite", bad, cost_raw,
                                       locate))
 
     q_codes, q_values = _factorize_queries(frame[query_col])
-    m_codes = pd.Index(chain).get_indexer(model)
     n, k = len(q_values), len(chain)
     _check_complete(q_codes, m_codes, q_values, chain, row_numbers, query_col)
 
@@ -197,9 +198,16 @@ def _optional_column(frame: pd.DataFrame, col: str | None, arg: str, default: st
     raise ValueError(f"{arg}: column {col!r} not found; available columns: {list(frame.columns)}")
 
 
+def _as_names(column: pd.Series) -> np.ndarray:
+    """Model names as an object array of ``str`` (converting each distinct value once)."""
+    codes, uniques = pd.factorize(column, sort=False)
+    return np.array([str(u) for u in uniques], dtype=object)[codes]
+
+
 def _chain_order(frame: pd.DataFrame, model: np.ndarray, models: Sequence[str] | None,
                  position_col: str, row_numbers: np.ndarray) -> list[str]:
-    present = list(dict.fromkeys(model))
+    codes, present = pd.factorize(model, sort=False)
+    present = [str(m) for m in present]
     if models is not None:
         if isinstance(models, str):
             raise ValueError(f"models: expected a sequence of model names, got {models!r}")
@@ -219,26 +227,30 @@ def _chain_order(frame: pd.DataFrame, model: np.ndarray, models: Sequence[str] |
             "models: cannot tell the chain order; pass models=[...] (names in chain order) or "
             f"give the table a {position_col!r} column (0-based position of each model; "
             f"position_col names it). Available columns: {list(frame.columns)}")
-    pos_raw = frame[position_col].to_numpy(dtype=object)
-    pos = pd.to_numeric(pd.Series(pos_raw, dtype=object), errors="coerce").to_numpy(float)
-    bad = np.isnan(pos)
+    pos_raw = frame[position_col].to_numpy()
+    pos = coerce_confidence(pos_raw)[0]
+    bad = ~np.isfinite(pos)
     if bad.any():
-        raise ValueError(f"{position_col}: {int(bad.sum())} row(s) are not numbers, rows "
+        raise ValueError(f"{position_col}: {int(bad.sum())} row(s) are not finite numbers, rows "
                          f"{_first(row_numbers[bad])}")
-    per_model = pd.DataFrame({"model": model, "pos": pos}).groupby("model", sort=False)["pos"]
-    spread = per_model.nunique()
-    inconsistent = spread[spread > 1]
-    if len(inconsistent):
-        detail = "; ".join(f"{m!r}: {sorted(per_model.get_group(m).unique().tolist())}"
-                           for m in inconsistent.index[:_SHOW])
+    lowest = np.full(len(present), np.inf)
+    highest = np.full(len(present), -np.inf)
+    np.minimum.at(lowest, codes, pos)
+    np.maximum.at(highest, codes, pos)
+    several = np.flatnonzero(lowest != highest)
+    if several.size:
+        detail = "; ".join(f"{present[m]!r}: {np.unique(pos[codes == m]).tolist()}"
+                           for m in several[:_SHOW])
         raise ValueError(f"{position_col}: each model must have a single position; "
-                         f"{len(inconsistent)} model(s) have several: {detail}")
-    first = per_model.first()
-    clash = first[first.duplicated(keep=False)]
-    if len(clash):
+                         f"{several.size} model(s) have several: {detail}{_more(several.size)}")
+    position = lowest
+    values, counts = np.unique(position, return_counts=True)
+    if (counts > 1).any():
+        shared = {present[m]: plain(position[m]) for m in range(len(present))
+                  if position[m] in values[counts > 1]}
         raise ValueError(f"{position_col}: models share a position, so the order is ambiguous: "
-                         f"{dict(clash)}; pass models=[...] to set the order")
-    return first.sort_values(kind="stable").index.tolist()
+                         f"{shared}; pass models=[...] to set the order")
+    return [present[m] for m in np.argsort(position, kind="stable")]
 
 
 def _factorize_queries(qid: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -262,14 +274,14 @@ def _check_complete(q_codes: np.ndarray, m_codes: np.ndarray, q_values: np.ndarr
         dup_rows = np.flatnonzero(pd.Series(flat).duplicated(keep=False).to_numpy())
         pairs = np.argwhere(counts > 1)
         detail = "; ".join(
-            f"{query_col}={q_values[q]!r}, model={chain[m]!r} at rows "
+            f"{query_col}={plain(q_values[q])!r}, model={chain[m]!r} at rows "
             f"{row_numbers[dup_rows[flat[dup_rows] == q * k + m]].tolist()}"
             for q, m in pairs[:_SHOW])
         raise ValueError(f"source: {len(pairs)} duplicate (query, model) pair(s), each must "
                          f"appear once: {detail}{_more(len(pairs))}")
     lacking = np.flatnonzero((counts == 0).any(axis=1))
     if lacking.size:
-        detail = "; ".join(f"{query_col}={q_values[q]!r} lacks "
+        detail = "; ".join(f"{query_col}={plain(q_values[q])!r} lacks "
                            f"{[chain[m] for m in np.flatnonzero(counts[q] == 0)]}"
                            for q in lacking[:_SHOW])
         raise ValueError(f"source: every query needs a row for every model; {lacking.size} "
@@ -287,7 +299,7 @@ def _per_query_reference(ref: np.ndarray, q_codes: np.ndarray, q_values: np.ndar
     if bad_q.size:
         raise ValueError(f"{col}: the reference must be the same on all rows of a query; "
                          f"{bad_q.size} quer(y/ies) differ: "
-                         f"{[q_values[q] for q in bad_q[:_SHOW]]}{_more(bad_q.size)}")
+                         f"{[plain(q_values[q]) for q in bad_q[:_SHOW]]}{_more(bad_q.size)}")
     return out
 
 

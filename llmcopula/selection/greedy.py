@@ -616,7 +616,8 @@ def select_models(y: ArrayLike, X: ArrayLike, *, method: str = "greedy-mi", **kw
     """Select an ensemble with any of :data:`SELECTION_METHODS`.
 
     ``kwargs`` are passed to the method's function (``budget``, ``k``, ``costs``, ``names``,
-    ``estimator``; ``rng`` for ``"random"`` and for greedy MI's permutation stop).
+    ``estimator``; ``rng`` for ``"random"`` and for greedy MI's permutation stop, ignored by the
+    deterministic methods).
 
     Examples
     --------
@@ -627,5 +628,7 @@ def select_models(y: ArrayLike, X: ArrayLike, *, method: str = "greedy-mi", **kw
     """
     if method not in _METHODS:
         raise ValueError(f"method: expected one of {SELECTION_METHODS}, got {method!r}")
+    if method not in ("random", "greedy-mi"):
+        kwargs.pop("rng", None)  # deterministic methods: a shared rng argument is harmless
     return _METHODS[method](y, X, **kwargs)
 

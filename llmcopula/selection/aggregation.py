@@ -133,6 +133,7 @@ class _Aggregator:
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predicted class of each row of ``X`` (queries × models)."""
+        self._check_fitted()
         return self.classes_[self._predict_index(X)]
 
     def _predict_index(self, X: ArrayLike) -> NDArray[np.int64]:
@@ -396,7 +397,7 @@ class DawidSkene(_Aggregator):
         return self
 
     def _m_step(self, onehot: NDArray[np.float64], post: NDArray[np.float64]) -> None:
-        counts = np.einsum("nc,nml->mcl", post, onehot) + self.smoothing
+        counts = np.tensordot(post, onehot, axes=(0, 0)).transpose(1, 0, 2) + self.smoothing
         self.confusion_ = counts / counts.sum(axis=2, keepdims=True)
         self.prior_ = post.mean(axis=0)
 

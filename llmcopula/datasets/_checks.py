@@ -36,7 +36,7 @@ def coerce_confidence(values: Any) -> tuple[NDArray[np.float64], NDArray[np.bool
 
 
 def coerce_correct(values: Any) -> tuple[NDArray[np.int8], NDArray[np.bool_]]:
-    """Correctness: bool or a number equal to 0 or 1 (0.0/1.0 accepted); anything else is invalid."""
+    """Correctness: bool, or a number equal to 0 or 1 (0.0/1.0 too); anything else is invalid."""
     f = _to_float(values)
     bad = (f != 0.0) & (f != 1.0)  # NaN compares unequal, so it is flagged too
     return np.where(bad, 0, f).astype(np.int8), bad
@@ -60,7 +60,7 @@ def coerce_text(values: Any) -> NDArray[np.object_]:
     flat = pd.Series(arr.ravel(), dtype=object)
     absent = flat.isna().to_numpy() | (flat == "").to_numpy()
     if pd.api.types.infer_dtype(flat, skipna=True) in ("string", "empty"):
-        out = flat.to_numpy(dtype=object, copy=True)  # already str (the common case): no per-item call
+        out = flat.to_numpy(dtype=object, copy=True)  # all str already: skip per-item calls
     else:
         out = flat.map(str).to_numpy(dtype=object)
     out[absent] = None

@@ -116,7 +116,8 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
 
     row_numbers = np.arange(len(frame))
     for col in (query_col, model_col):
-        absent = frame[col].isna().to_numpy()
+        # An empty CSV field is read as "" (keep_default_na=False): it is missing too.
+        absent = (frame[col].isna() | (frame[col].astype(object) == "")).to_numpy()
         if absent.any():
             raise ValueError(f"{col}: {int(absent.sum())} row(s) have no value, rows "
                              f"{_first(row_numbers[absent])}")

@@ -187,7 +187,8 @@ def test_list_benchmarks_is_a_tidy_view_of_the_manifest() -> None:
 
 def test_missing_splits_and_unknown_names_raise_with_what_exists() -> None:
     """GSM8K test, TriviaQA labels and unknown names raise ValueErrors listing the options."""
-    with pytest.raises(ValueError, match=r"split: 'gsm8k' has no 'test' split; available: \['train'\]"):
+    with pytest.raises(ValueError,
+                       match=r"split: 'gsm8k' has no 'test' split; available: \['train'\]"):
         load_benchmark("gsm8k", "llama", "test")
     with pytest.raises(ValueError, match=r"benchmark: unknown benchmark 'xsum'.*'mmlu'"):
         load_benchmark("xsum", "llama")
@@ -205,7 +206,7 @@ def test_missing_splits_and_unknown_names_raise_with_what_exists() -> None:
 
 
 def test_labels_have_the_documented_columns_and_text_references() -> None:
-    """Labels: query_id, reference as text (GSM8K numbers too), subject / source_id where shipped."""
+    """Labels: query_id, reference as text (GSM8K numbers too), subject/source_id where shipped."""
     assert load_labels("mmlu", "test").columns.tolist() == ["query_id", "reference", "subject"]
     assert load_labels("medmcqa", "train").columns.tolist() == ["query_id", "reference", "subject",
                                                                  "source_id"]

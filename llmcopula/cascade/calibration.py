@@ -254,7 +254,8 @@ class PlattCalibrator:
 
     def decision_function(self, raw: ArrayLike) -> NDArray[np.float64]:
         """Calibrated log-odds ``a + b * clip(T(raw), xi_min_, xi_max_)``."""
-        return self.intercept_ + self.coef_ * self.clipped_signal(raw)
+        xi = self.clipped_signal(raw)
+        return self.intercept_ + self.coef_ * xi
 
     def predict(self, raw: ArrayLike) -> NDArray[np.float64]:
         """Calibrated confidence ``Phi`` in the open interval (0, 1) for each raw signal value."""

@@ -257,7 +257,7 @@ def _run_greedy(p: _Problem, score_fn: ScoreFn, *, k: int, budget: float, method
         if candidates.size == 0:
             break
         scores = np.asarray(score_fn(p, state, selected, candidates), dtype=np.float64)
-        if cost_ratio and not p.unit_costs:
+        if cost_ratio and not p.unit_costs and math.isfinite(budget):
             scores = scores / p.costs[candidates]
         j = _pick(p, candidates, scores)
         score = float(scores[np.flatnonzero(candidates == j)[0]])
@@ -364,12 +364,13 @@ def greedy_mi_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = No
 
     At each step every affordable model j ∉ S is scored by its exact increment
     Î(Y; X_j | X_S) = Î(Y; X_{S∪{j}}) − Î(Y; X_S) (from the joint table, no approximation).  With
-    unit costs the largest increment wins; with heterogeneous costs the largest increment per unit
-    cost, and at the end the best affordable single model is compared with the greedy set and the
-    more informative of the two is returned (the cost-ratio greedy alone can be arbitrarily bad
-    for knapsack constraints; with the singleton guard it is within a constant factor of the
-    optimum for submodular objectives — Krause and Guestrin, 2005).  Ties are broken by higher
-    accuracy, then lower cost, then lower index.
+    unit costs (or no ``budget``: then costs only break ties) the largest increment wins.  With
+    heterogeneous costs and a budget the largest increment per unit cost wins, and at the end the
+    cost-ratio path is compared with the plain-gain greedy path and with the best affordable
+    single model; the most informative of the three is returned (the cost-ratio greedy alone can
+    be arbitrarily bad under a knapsack constraint; with these guards it is within a constant
+    factor of the optimum for submodular objectives — Krause and Guestrin, 2005).  Ties are
+    broken by higher accuracy, then lower cost, then lower index.
 
     I(Y; X_S) is submodular when predictions are conditionally independent given Y, and greedy
     then attains ≥ (1 − 1/e) of the optimum; with correlated errors it is a heuristic.
@@ -421,15 +422,20 @@ def greedy_mi_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = No
                                    int(p.cards[j]), n_perm, p.estimator, gen)
             return gain <= float(np.quantile(null, stop_quantile))
 
-    selected, steps, state = _run_greedy(p, _score_gain, k=k_max, budget=b, method="greedy-mi",
-                                         cost_ratio=True, stop_fn=stop_fn)
-    if not p.unit_costs and selected:
+    best = _run_greedy(p, _score_gain, k=k_max, budget=b, method="greedy-mi", cost_ratio=True,
+                       stop_fn=stop_fn)
+    if not p.unit_costs and math.isfinite(b) and best[0]:
+        # Knapsack guards: the plain-gain greedy and the best affordable singleton; the most
+        # informative of the three solutions is returned (Krause and Guestrin, 2005).
+        plain = _run_greedy(p, _score_gain, k=k_max, budget=b, method="greedy-mi",
+                            cost_ratio=False, stop_fn=stop_fn)
         affordable = np.flatnonzero(p.costs <= b)
         rel = _relevance(p)[affordable]
-        best = _pick(p, affordable, rel)
-        if rel.max() > state.mi + _TIE_TOL:
-            selected, steps, state = _path_of(p, [best], "greedy-mi", [rel.max()])
-    return _result(p, selected, steps, state, "greedy-mi", warn_sparse)
+        single = _path_of(p, [_pick(p, affordable, rel)], "greedy-mi", [rel.max()])
+        for other in (plain, single):
+            if other[2].mi > best[2].mi + _TIE_TOL:
+                best = other
+    return _result(p, *best, "greedy-mi", warn_sparse)
 
 
 def top_k_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = None,

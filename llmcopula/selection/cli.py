@@ -1,0 +1,284 @@
+"""``llmcopula select``: choose an ensemble by mutual information (or a baseline), aggregate its
+answers and score it.
+
+Data come from a bundled benchmark (both chains pooled: 9 models, see
+:func:`llmcopula.datasets.load_pool`) or from user files in long format, one row per (query,
+model):
+
+==========  ========  ===============================================================
+column      required  meaning
+==========  ========  ===============================================================
+query_id    yes       query identifier
+model       yes       model name
+answer      yes       the model's answer (compared across models and with the label)
+correct     yes       1 if the answer is correct, else 0
+reference   no        the query's label, the same on all its rows
+cost        no        the model's cost on the query (``cost_answer_usd`` by default)
+==========  ========  ===============================================================
+
+Without a label column the label of a query is *derived*: the answer given by the models marked
+correct (it must be unique, else the data are inconsistent and an error is raised); when no model
+is correct the label is the placeholder ``<none-correct>``.  That placeholder takes part in the
+information estimates (the all-wrong pattern is informative) but a prediction is never counted as
+correct on such a query.  Costs are reported and budgeted in USD per million queries (the mean of
+the cost column × 10⁶); without a cost column every model costs 1, so ``--budget`` counts models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["add_parser", "run", "NONE_CORRECT"]
+
+NONE_CORRECT = "<none-correct>"
+
+
+@dataclass(frozen=True)
+class _Data:
+    names: tuple[str, ...]
+    X_train: NDArray[Any]
+    y_train: NDArray[Any]
+    X_test: NDArray[Any] | None
+    y_test: NDArray[Any] | None
+    costs: NDArray[np.float64] | None
+    where: str
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``select`` on an ``argparse`` subparsers object and return its parser."""
+    from llmcopula.selection.aggregation import AGGREGATORS
+    from llmcopula.selection.greedy import SELECTION_METHODS
+
+    p = subparsers.add_parser(
+        "select", help="select an LLM ensemble by mutual information under a budget",
+        description="Select models from a pool to maximise the mutual information I(Y; X_S) "
+                    "between the label and their joint answers (or with a baseline), aggregate "
+                    "the selected answers and score them on test data. Costs are in USD per "
+                    "million queries.")
+    src = p.add_argument_group("data")
+    src.add_argument("--benchmark", default=None,
+                     help="bundled benchmark, both chains pooled (9 models): mmlu or medmcqa "
+                          "(default mmlu); gsm8k/triviaqa have no labelled test split")
+    src.add_argument("--train", default=None, help="user training log (CSV, CSV.gz or Parquet)")
+    src.add_argument("--test", default=None, help="user test log in the same format")
+    cols = p.add_argument_group("columns of user logs")
+    cols.add_argument("--query-col", default="query_id")
+    cols.add_argument("--model-col", default="model")
+    cols.add_argument("--answer-col", default="answer")
+    cols.add_argument("--correct-col", default="correct")
+    cols.add_argument("--label-col", default="reference",
+                      help="label column (if absent, labels are derived from correct answers)")
+    cols.add_argument("--cost-col", default="cost_answer_usd",
+                      help="cost column (if absent, every model costs 1)")
+    sel = p.add_argument_group("selection")
+    sel.add_argument("--k", type=int, default=None, help="maximum number of models")
+    sel.add_argument("--budget", type=float, default=None,
+                     help="maximum total cost per query (USD per million queries)")
+    sel.add_argument("--method", default="greedy-mi", choices=SELECTION_METHODS)
+    sel.add_argument("--aggregator", default="map", choices=tuple(AGGREGATORS))
+    sel.add_argument("--estimator", default="plugin", choices=("plugin", "miller-madow"))
+    sel.add_argument("--stop", default="none", choices=("none", "permutation"),
+                     help="greedy-mi only: stop at the permutation-null threshold")
+    sel.add_argument("--n-boot", type=int, default=1000,
+                     help="bootstrap replicates for the MI and accuracy intervals")
+    sel.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None, help="write the result as JSON to this file")
+    p.set_defaults(func=run)
+    return p
+
+
+def _read_table(path: str, answer_col: str) -> Any:
+    import pandas as pd
+
+    lower = path.lower()
+    if lower.endswith((".parquet", ".pq")):
+        frame = pd.read_parquet(path)
+        frame[answer_col] = frame[answer_col].astype(str)
+        return frame
+    return pd.read_csv(path, keep_default_na=False, dtype={answer_col: str})
+
+
+def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, ...] | None
+          ) -> tuple[tuple[str, ...], NDArray[Any], NDArray[Any], NDArray[np.float64] | None]:
+    """(model names, answers (n, M), labels (n,), mean cost per model or None) of a long table."""
+    import pandas as pd
+
+    need = [args.query_col, args.model_col, args.answer_col, args.correct_col]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {missing}; have {list(frame.columns)}")
+    if frame.empty:
+        raise ValueError(f"{source}: the table is empty")
+    if frame.duplicated([args.query_col, args.model_col]).any():
+        raise ValueError(f"{source}: some (query, model) pairs appear more than once")
+    models = tuple(pd.unique(frame[args.model_col].astype(str))) if names is None else names
+    frame = frame.assign(**{args.model_col: frame[args.model_col].astype(str)})
+    answers = frame.pivot(index=args.query_col, columns=args.model_col, values=args.answer_col)
+    if set(answers.columns) != set(models):
+        raise ValueError(f"{source}: models {sorted(answers.columns)} differ from {sorted(models)}")
+    answers = answers[list(models)]
+    incomplete = answers.isna().any(axis=1)
+    if incomplete.any():
+        raise ValueError(f"{source}: {int(incomplete.sum())} of {len(answers)} queries lack an "
+                         "answer from some model; every query needs one row per model")
+    correct = frame.pivot(index=args.query_col, columns=args.model_col,
+                          values=args.correct_col)[list(models)].loc[answers.index]
+    corr = pd.to_numeric(correct.stack(), errors="coerce")
+    if corr.isna().any() or not corr.isin([0, 1]).all():
+        raise ValueError(f"{source}: column {args.correct_col!r} must hold 0/1 values")
+    X = answers.to_numpy(dtype=str)
+    if args.label_col in frame.columns:
+        per_query = frame.groupby(args.query_col)[args.label_col].nunique()
+        if (per_query > 1).any():
+            raise ValueError(f"{source}: {int((per_query > 1).sum())} queries have more than one "
+                             f"value in {args.label_col!r}")
+        y = (frame.groupby(args.query_col)[args.label_col].first()
+             .loc[answers.index].astype(str).to_numpy())
+    else:
+        y = _derive_labels(X, correct.to_numpy(dtype=np.int64), source)
+    costs = None
+    if args.cost_col in frame.columns:
+        c = pd.to_numeric(frame[args.cost_col], errors="coerce")
+        if c.isna().any() or (c < 0).any():
+            raise ValueError(f"{source}: column {args.cost_col!r} must hold finite costs >= 0")
+        costs = (c.groupby(frame[args.model_col]).mean()[list(models)].to_numpy() * 1e6)
+    return models, X, y, costs
+
+
+def _derive_labels(X: NDArray[Any], correct: NDArray[np.int64], source: str) -> NDArray[Any]:
+    right = np.where(correct == 1, X, "")
+    n_distinct = np.array([len(set(row) - {""}) for row in right])  # per query, not per row-cell
+    if (n_distinct > 1).any():
+        raise ValueError(f"{source}: {int((n_distinct > 1).sum())} queries have different answers "
+                         "marked correct; give a label column instead")
+    first = np.argmax(correct == 1, axis=1)
+    return np.where(n_distinct == 1, X[np.arange(X.shape[0]), first], NONE_CORRECT)
+
+
+def _load(args: argparse.Namespace) -> _Data:
+    if args.train is not None:
+        if args.benchmark is not None:
+            raise ValueError("--benchmark and --train are exclusive: use bundled data or files")
+        names, X, y, costs = _wide(_read_table(args.train, args.answer_col), args, "--train", None)
+        X_te = y_te = None
+        if args.test is not None:
+            _, X_te, y_te, _ = _wide(_read_table(args.test, args.answer_col), args, "--test", names)
+        return _Data(names, X, y, X_te, y_te, costs, f"user log {args.train}")
+    if args.test is not None:
+        raise ValueError("--test needs --train")
+    from llmcopula.datasets import list_benchmarks, load_pool
+
+    benchmark = args.benchmark or "mmlu"
+    train = load_pool(benchmark, "train")
+    table = list_benchmarks()
+    has_test = bool(((table["benchmark"] == benchmark) & (table["split"] == "test")).any())
+    test = load_pool(benchmark, "test") if has_test else None
+
+    def labels(log: Any) -> NDArray[Any]:
+        if log.reference is not None:
+            return np.asarray(log.reference, dtype=str)
+        return _derive_labels(np.asarray(log.answer, dtype=str), np.asarray(log.correct), benchmark)
+
+    X_te = y_te = None
+    if test is not None:
+        X_te, y_te = np.asarray(test.answer, dtype=str), labels(test)
+    return _Data(tuple(train.models), np.asarray(train.answer, dtype=str), labels(train), X_te,
+                 y_te, np.asarray(train.mean_cost) * 1e6, f"bundled {benchmark} (9-model pool)")
+
+
+def _wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``llmcopula select`` with parsed arguments; returns the exit status."""
+    from llmcopula.selection.aggregation import make_aggregator
+    from llmcopula.selection.greedy import select_models
+    from llmcopula.selection.information import SparsePatternWarning, mi_bootstrap_ci
+
+    if args.k is None and args.budget is None:
+        raise ValueError("--k or --budget is required")
+    if args.n_boot < 1:
+        raise ValueError(f"--n-boot: must be >= 1, got {args.n_boot}")
+    data = _load(args)
+    kwargs: dict[str, Any] = dict(k=args.k, budget=args.budget, costs=data.costs,
+                                  names=data.names, estimator=args.estimator, rng=args.seed)
+    if args.method == "greedy-mi":
+        kwargs["stop"] = args.stop
+    elif args.stop != "none":
+        raise ValueError("--stop: only greedy-mi supports a stopping rule")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SparsePatternWarning)
+        result = select_models(data.y_train, data.X_train, method=args.method, **kwargs)
+        cols = list(result.selected)
+        ci = mi_bootstrap_ci(data.y_train, data.X_train[:, cols], estimator=args.estimator,
+                             n_boot=args.n_boot, rng=args.seed)
+    sparse = any(issubclass(w.category, SparsePatternWarning) for w in caught)
+    classes = np.unique(np.concatenate([data.y_train] + ([data.y_test] if data.y_test is not None
+                                                         else [])))
+    aggregator = make_aggregator(args.aggregator, classes=classes)
+    aggregator.fit(data.X_train[:, cols], data.y_train)
+    on_test = data.X_test is not None
+    X_eval = data.X_test if on_test else data.X_train
+    y_eval = data.y_test if on_test else data.y_train
+    assert X_eval is not None and y_eval is not None
+    hits = (aggregator.predict(X_eval[:, cols]) == y_eval) & (y_eval != NONE_CORRECT)
+    accuracy = float(hits.mean())
+    acc_ci = _wilson(int(hits.sum()), hits.size)
+
+    unit = "USD/1M queries" if data.costs is not None else "models"
+    print(f"llmcopula select: {data.where}, {data.y_train.size} training queries"
+          + (f", {y_eval.size} test queries" if on_test else ", no test split (in-sample score)"))
+    print(f"method: {args.method}, aggregator: {args.aggregator}, estimator: {args.estimator}"
+          + (f", k <= {args.k}" if args.k is not None else "")
+          + (f", budget {args.budget:g} {unit}" if args.budget is not None else ""))
+    print(f"{'step':>4}  {'model':<28} {'gain (bits)':>11} {'MI (bits)':>9} {'cost':>10}")
+    for i, step in enumerate(result.trace, 1):
+        print(f"{i:>4}  {str(step.name):<28} {step.gain:>11.4f} {step.mi_bits:>9.4f} "
+              f"{step.cost:>10.2f}")
+    print(f"selected: {', '.join(result.names or ())}")
+    print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  (95% bootstrap interval "
+          f"{ci.low:.4f} to {ci.high:.4f}, {args.n_boot} replicates)")
+    print(f"total cost: {result.total_cost:.2f} {unit}")
+    print(f"{'test' if on_test else 'training (in-sample)'} accuracy: {accuracy:.4f}  "
+          f"(95% Wilson interval {acc_ci[0]:.4f} to {acc_ci[1]:.4f})")
+    if sparse:
+        print("note: fewer than 10 training rows per possible (pattern, label) cell; the MI "
+              "estimate is biased upwards (try --estimator miller-madow)")
+    if args.output:
+        doc = {
+            "selected": list(result.names or ()),
+            "selected_indices": cols,
+            "mi_bits": result.mi_bits,
+            "mi_bits_ci": [ci.low, ci.high],
+            "aggregator": args.aggregator,
+            "method": args.method,
+            "estimator": args.estimator,
+            "test_accuracy": accuracy if on_test else None,
+            "accuracy": accuracy,
+            "accuracy_ci": list(acc_ci),
+            "accuracy_on": "test" if on_test else "train",
+            "total_cost": result.total_cost,
+            "cost_unit": unit,
+            "k": args.k,
+            "budget": args.budget,
+            "n_train": int(data.y_train.size),
+            "n_eval": int(y_eval.size),
+            "trace": [{"model": s.name, "gain_bits": s.gain, "mi_bits": s.mi_bits,
+                       "cost": s.cost, "total_cost": s.total_cost} for s in result.trace],
+        }
+        with open(args.output, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=2)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0

@@ -231,12 +231,28 @@ def test_logpdf_is_log_of_pdf_and_finite_inside_the_square(case, a, b, u):
     """logpdf = log(pdf) where 1e-300 < pdf < inf, and logpdf is finite in the open square
     even where pdf underflows (it is computed in log space)."""
     cop = case.make(a, b)
-    logc, c = cop.logpdf(u), cop.pdf(u)
+    logc = cop.logpdf(u)
+    with np.errstate(over="ignore"):  # overflow is checked by the next test
+        c = cop.pdf(u)
     inside = np.all((u > 0) & (u < 1), axis=-1)
     assert np.all(np.isfinite(logc[inside]))
     assert not np.any(np.isnan(logc))
     positive = (c > 1e-300) & np.isfinite(c)
     np.testing.assert_allclose(logc[positive], np.log(c[positive]), rtol=1e-12, atol=1e-12)
+
+
+@parametrize_cases
+@example(a=0.0, b=0.0, u=EDGES)
+@example(a=1.0, b=1.0, u=EDGES)
+@settings(max_examples=N_EXAMPLES)
+@given(a=unit, b=unit, u=points)
+def test_pdf_returns_inf_silently_where_the_density_exceeds_the_float_range(case, a, b, u):
+    """Near a corner the density of a tail-dependent copula can exceed 1.8e308 (e.g. Clayton
+    theta = 0.05 at (5e-324, 5e-324) has log c = 733); pdf then returns inf without a
+    RuntimeWarning (the test configuration turns the package's RuntimeWarnings into errors),
+    and is never NaN."""
+    c = case.make(a, b).pdf(u)
+    assert not np.any(np.isnan(c)) and np.all(c >= 0)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -36,6 +36,14 @@ def _fill_nan(x: Any, value: float) -> FloatArray:
     return x
 
 
+def _subset(z: Any, shape: tuple[int, ...], mask: FloatArray) -> Any:
+    """``z`` broadcast to ``shape`` and restricted to ``mask``; scalars pass through unchanged
+    (boolean indexing of a zero-stride broadcast view is slow)."""
+    if np.ndim(z) == 0:
+        return z
+    return np.broadcast_to(z, shape)[mask]
+
+
 def _check_theta(theta: Any, *, low: float = -np.inf, low_inclusive: bool = False,
                  family: str = "") -> Any:
     """Validate ``theta`` (scalar or array): not NaN, finite, and above ``low``."""
@@ -108,13 +116,13 @@ _DEBYE_SERIES = np.array(
 _DEBYE_SERIES_MAX = 2.0
 
 
-def _debye1_series_tail(x: FloatArray) -> FloatArray:
-    """sum_k c_k x^{2k} (= D1(x) - 1 + x/4) by Horner's rule in x^2, for |x| <= 2."""
+def _debye1_series_poly(x: FloatArray) -> FloatArray:
+    """sum_k c_k x^{2k-2}, so that D1(x) = 1 - x/4 + x^2 * this, by Horner's rule, |x| <= 2."""
     x2 = x * x
     acc = np.zeros_like(x2)
     for c in _DEBYE_SERIES[::-1]:
         acc = acc * x2 + c
-    return acc * x2
+    return acc
 
 
 def _debye1(x: Any) -> FloatArray:
@@ -128,7 +136,8 @@ def _debye1(x: Any) -> FloatArray:
     ax = np.abs(x)
     small = ax <= _DEBYE_SERIES_MAX
     with np.errstate(all="ignore"):
-        series = 1.0 - ax / 4.0 + _debye1_series_tail(np.where(small, ax, 0.0))
+        xs = np.where(small, ax, 0.0)
+        series = 1.0 - ax / 4.0 + xs * xs * _debye1_series_poly(xs)
         big = np.where(small, 3.0, ax)
         integral = np.pi**2 / 6 + big * np.log(-np.expm1(-big)) - spence(-np.expm1(-big))
         closed = integral / big
@@ -146,8 +155,8 @@ def _frank_tau(theta: Any) -> Any:
     a = np.abs(th)
     small = a <= _DEBYE_SERIES_MAX
     with np.errstate(all="ignore"):
-        a_small = np.where(small, a, 1.0)
-        tau_small = 4.0 * _debye1_series_tail(a_small) / a_small
+        a_small = np.where(small, a, 0.0)
+        tau_small = 4.0 * a_small * _debye1_series_poly(a_small)
         a_big = np.where(small, 3.0, a)
         tau_big = 1.0 - 4.0 / a_big * (1.0 - _debye1(a_big))
     tau = np.sign(th) * np.where(small, tau_small, tau_big)

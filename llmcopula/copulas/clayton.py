@@ -13,6 +13,7 @@ from ._archimedean import (
     _log_expm1,
     _rotation_and_abs_tau,
     _softplus,
+    _subset,
 )
 from ._base import BivariateCopula, FloatArray
 
@@ -34,9 +35,7 @@ def _clayton_t(u1: FloatArray, u2: FloatArray, theta: Any) -> tuple[FloatArray, 
     t /= theta
     bad = ~np.isfinite(t)
     if bad.any():
-        th = np.broadcast_to(theta, t.shape)[bad]
-        xb = np.broadcast_to(x, t.shape)[bad]
-        yb = np.broadcast_to(y, t.shape)[bad]
+        th, xb, yb = (_subset(z, t.shape, bad) for z in (theta, x, y))
         d = yb - xb
         tb = np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)) * -np.expm1(-np.minimum(xb, yb)))
         t[bad] = tb / th
@@ -175,8 +174,7 @@ class ClaytonCopula(BivariateCopula):
             y = np.asarray(np.log1p(np.exp(x) * np.expm1(w)))
             bad = ~np.isfinite(y)
             if bad.any():
-                xb = np.broadcast_to(x, y.shape)[bad]
-                wb = np.broadcast_to(w, y.shape)[bad]
+                xb, wb = (_subset(z, y.shape, bad) for z in (x, w))
                 y[bad] = _softplus(xb + _log_expm1(wb))
             y /= -th
             out = np.exp(y, out=y)

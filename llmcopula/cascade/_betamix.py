@@ -260,8 +260,8 @@ def _em(logx: NDArray[np.float64], log1mx: NDArray[np.float64], w: NDArray[np.fl
     return w, a, b, np.array(path), converged
 
 
-def fit_beta_mixture(x: NDArray[np.float64], n_components: int, *, max_cycles: int = 200,
-                     tol: float = 1e-8, max_concentration: float = 1e6,
+def fit_beta_mixture(x: NDArray[np.float64], n_components: int, *, max_cycles: int = 100,
+                     tol: float = 1e-7, max_concentration: float = 1e6,
                      min_component_size: float = 2.0, newton_steps: int = 2) -> BetaMixtureFit:
     """Fit a ``n_components``-component beta mixture to ``x`` (all in (0, 1)).
 

@@ -99,15 +99,16 @@ class DeePEnFusion:
         :func:`~llmcopula.fusion.weights.fit_fusion_weights`.
     tau : float, default 100
         Softmax temperature of the transfer matrices.
-    method : {"adamw", "lbfgs"}, default "adamw"
-        Inverse search: the reference AdamW schedule, or precise L-BFGS.
+    method : {"adamw", "mirror", "lbfgs"}, default "adamw"
+        Inverse search: the reference AdamW schedule, or a precise solver (mirror descent with a
+        certified optimality gap, or L-BFGS).
     lr : float, default 0.15
         AdamW learning rate ``eta``; 0 disables the fusion (main model alone).
     n_steps : int, default 5
         AdamW steps.
     solver_options : dict, optional
         Further options of the inverse search (``betas``, ``eps``, ``weight_decay``, ``t_max``,
-        ``eta_min`` for AdamW; ``gtol``, ``maxiter`` for L-BFGS).
+        ``eta_min`` for AdamW; ``tol``, ``maxiter`` for mirror; ``gtol``, ``maxiter`` for L-BFGS).
     normalize_anchors : bool, default True
         Map the space markers ``Ġ`` and ``" "`` to ``▁`` before intersecting vocabularies.
 
@@ -141,7 +142,7 @@ class DeePEnFusion:
 
     def __init__(self, *, main: int = 0,
                  weights: ArrayLike | Literal["uniform", "dev-nll", "dev-accuracy"] = "uniform",
-                 tau: float = 100.0, method: Literal["adamw", "lbfgs"] = "adamw",
+                 tau: float = 100.0, method: Literal["adamw", "mirror", "lbfgs"] = "adamw",
                  lr: float = 0.15, n_steps: int = 5,
                  solver_options: dict[str, Any] | None = None,
                  normalize_anchors: bool = True) -> None:
@@ -182,8 +183,10 @@ class DeePEnFusion:
             raise ValueError("models: expected at least one language model, got none")
         if not isinstance(self.main, (int, np.integer)) or not 0 <= self.main < len(models):
             raise ValueError(f"main: must index one of the {len(models)} models, got {self.main}")
-        if self.method not in ("adamw", "lbfgs"):
-            raise ValueError(f"method: expected 'adamw' or 'lbfgs', got {self.method!r}")
+        if self.method not in ("adamw", "mirror", "lbfgs"):
+            raise ValueError(
+                f"method: expected 'adamw', 'mirror' or 'lbfgs', got {self.method!r}"
+            )
         if not np.isfinite(self.lr) or self.lr < 0:
             raise ValueError(f"lr: must be a non-negative finite number, got {self.lr}")
         check_positive_int(self.n_steps, "n_steps", minimum=0)

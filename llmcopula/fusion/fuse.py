@@ -156,7 +156,8 @@ def _fuse_relative(z_main: NDArray[np.float64], relatives: Sequence[NDArray[np.f
 
 def fuse_logits(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayLike], *,
                 main: int = 0, weights: ArrayLike | None = None,
-                method: Literal["adamw", "lbfgs"] = "adamw", eos_token_id: int | None = None,
+                method: Literal["adamw", "mirror", "lbfgs"] = "adamw",
+                eos_token_id: int | None = None,
                 **solver_options: Any) -> FusionOutput:
     """Fuse the next-token distributions of ``K`` models into the main model's vocabulary.
 
@@ -172,12 +173,14 @@ def fuse_logits(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayLik
         Index of the main model (the output vocabulary).
     weights : array_like of shape (K,), optional
         Aggregation weights ``alpha`` (uniform when omitted).
-    method : {"adamw", "lbfgs"}, default "adamw"
-        Inverse search: the reference 5-step AdamW nudge, or precise L-BFGS.
+    method : {"adamw", "mirror", "lbfgs"}, default "adamw"
+        Inverse search: the reference 5-step AdamW nudge, or a precise solver (certified
+        mirror descent or L-BFGS).
     eos_token_id : int, optional
         Main-model EOS id. Rows where the main model's argmax is EOS keep the main logits.
     **solver_options
         Passed to :func:`~llmcopula.fusion.inverse.inverse_adamw` (``lr``, ``n_steps``, ...) or
+        :func:`~llmcopula.fusion.inverse.inverse_mirror` (``tol``, ``maxiter``) or
         :func:`~llmcopula.fusion.inverse.inverse_lbfgs` (``gtol``, ``maxiter``).
 
     Returns

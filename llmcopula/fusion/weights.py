@@ -74,7 +74,7 @@ def simplex_grid(n_models: int, resolution: int) -> NDArray[np.float64]:
 def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
                        transfers: Sequence[ArrayLike], *, main: int = 0,
                        objective: Literal["nll", "accuracy"] = "nll",
-                       method: Literal["adamw", "lbfgs"] = "adamw", resolution: int = 10,
+                       method: Literal["adamw", "mirror", "lbfgs"] = "adamw", resolution: int = 10,
                        refine: bool = True, eos_token_id: int | None = None,
                        **solver_options: Any) -> WeightFit:
     """Choose the aggregation weights that make the fused prediction best on a dev set.
@@ -89,7 +89,7 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
         Transfer matrices.
     main : int, default 0
     objective : {"nll", "accuracy"}, default "nll"
-    method : {"adamw", "lbfgs"}, default "adamw"
+    method : {"adamw", "mirror", "lbfgs"}, default "adamw"
         Inverse search used inside the objective (use the one you will decode with).
     resolution : int, default 10
         Grid step ``1/resolution`` on the simplex.

@@ -86,4 +86,5 @@ def check_per_row_parameters(cls, thetas: np.ndarray, rng: np.random.Generator,
 
 
 def D(x: float) -> Decimal:
-    return Decimal(repr(float(x)))
+    """The exact value of the double ``x`` as a Decimal (not its shortest repr)."""
+    return Decimal(float(x))

@@ -70,6 +70,9 @@ def pair_tables(errors: FloatArray, correction: float) -> PairTables:
 
 def _bvn_cdf(h: FloatArray, k: FloatArray, r: FloatArray) -> FloatArray:
     u = np.stack([special.ndtr(h), special.ndtr(k)], axis=-1)
+    # GaussianCopula takes rho in the open interval; a root at a Fréchet bound (only possible
+    # with a vanishing continuity correction) is approached, never evaluated at, ±1.
+    r = np.clip(r, -1.0 + 1e-15, 1.0 - 1e-15)
     return np.asarray(GaussianCopula(r).cdf(u), dtype=np.float64)
 
 

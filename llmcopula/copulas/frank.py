@@ -14,6 +14,11 @@ from ._base import BivariateCopula, FloatArray
 __all__ = ["FrankCopula"]
 
 
+# Below this |theta| the Frank copula differs from independence by less than |theta| < 1e-20,
+# far below double precision, and the closed forms would divide subnormal numbers.
+_THETA_INDEPENDENT = 1e-20
+
+
 def _theta_c(u1: FloatArray, u2: FloatArray, th: Any) -> FloatArray:
     """theta * C(u1, u2) for theta > 0, accurate for every theta and u.
 
@@ -71,7 +76,9 @@ def _log_mix(p: FloatArray, s: FloatArray) -> FloatArray:
 def _hinv1_pos(u1: FloatArray, p: FloatArray, th: Any) -> FloatArray:
     """Closed-form inverse of h1 for theta > 0:
     u2 = [log(1 - p + p e^θu1) - log(1 - p + p e^-θ(1-u1))] / θ."""
-    return (_log_mix(p, th * u1) - _log_mix(p, -th * (1.0 - u1))) / th
+    out = (_log_mix(p, th * u1) - _log_mix(p, -th * (1.0 - u1))) / th
+    # Exact ends: rounding in the difference of logarithms would leave a few ulps at p = 0, 1.
+    return np.where(p <= 0.0, 0.0, np.where(p >= 1.0, 1.0, out))
 
 
 def _dispatch(theta: Any, u1: FloatArray, u2: FloatArray,
@@ -82,23 +89,25 @@ def _dispatch(theta: Any, u1: FloatArray, u2: FloatArray,
 
     ``negative(u1, u2, |theta|)`` returns the value for -|theta| from the positive-theta
     formulas (Frank with -theta is the 90/270-degree rotation of Frank with theta);
-    ``independent`` gives theta = 0 exactly, so there is no 0/0.
+    ``independent`` gives theta = 0 exactly (and |theta| <= 1e-20, where the difference is
+    below double precision), so there is no 0/0.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         if np.ndim(theta) == 0:
-            if theta > 0:
+            if theta > _THETA_INDEPENDENT:
                 return np.asarray(positive(u1, u2, theta), dtype=np.float64)
-            if theta < 0:
+            if theta < -_THETA_INDEPENDENT:
                 return np.asarray(negative(u1, u2, -theta), dtype=np.float64)
             return np.asarray(independent(u1, u2), dtype=np.float64)
         th = np.asarray(theta)
         shape = np.broadcast_shapes(np.shape(u1), np.shape(u2), th.shape)
         u1b, u2b, thb = (np.broadcast_to(x, shape) for x in (u1, u2, th))
         out = np.empty(shape)
-        for mask, fn in ((thb > 0, positive), (thb < 0, negative)):
+        pos, neg = thb > _THETA_INDEPENDENT, thb < -_THETA_INDEPENDENT
+        for mask, fn in ((pos, positive), (neg, negative)):
             if mask.any():
                 out[mask] = fn(u1b[mask], u2b[mask], np.abs(thb[mask]))
-        zero = thb == 0
+        zero = ~(pos | neg)
         if zero.any():
             out[zero] = independent(u1b[zero], u2b[zero])
         return out

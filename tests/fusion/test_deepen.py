@@ -1,0 +1,139 @@
+import numpy as np
+import pytest
+
+from llmcopula.fusion import DeePEnFusion, FunctionLanguageModel, LanguageModel
+
+from conftest import CHARS, WORDS, greedy_tokenize
+
+
+def test_toy_models_satisfy_the_language_model_protocol(char_model, word_model):
+    assert isinstance(char_model, LanguageModel) and isinstance(word_model, LanguageModel)
+
+
+def test_fit_finds_the_shared_anchors_and_one_stochastic_transfer_per_model(char_model, word_model):
+    fusion = DeePEnFusion().fit([char_model, word_model])
+    assert fusion.anchors_.tokens == ("a", "b", "c", "\u2581")
+    assert [T.shape for T in fusion.transfers_] == [(len(CHARS), 4), (len(WORDS), 4)]
+    for T in fusion.transfers_:
+        np.testing.assert_allclose(T.sum(axis=1), 1.0)
+    np.testing.assert_allclose(fusion.weights_, [0.5, 0.5])
+
+
+def test_generation_over_two_tokenizers_produces_text_and_feeds_every_model_the_same_text(
+        char_model, word_model):
+    fusion = DeePEnFusion(main=0).fit([char_model, word_model])
+    result = fusion.generate("a", max_new_tokens=12)
+    assert len(result.text) == 12 and set(result.text) <= set("abc ")
+    assert result.stop_reason == "max_new_tokens"
+    assert char_model.prefixes == word_model.prefixes
+    assert char_model.prefixes == ["a" + result.text[:i] for i in range(12)]
+    # The word model tokenises the growing text its own way, into multi-character tokens.
+    assert any(len(greedy_tokenize(p, WORDS)) < len(p) for p in word_model.prefixes)
+
+
+def test_generation_with_the_word_model_as_main_decodes_multi_character_tokens(
+        char_model, word_model):
+    fusion = DeePEnFusion(main=1).fit([char_model, word_model])
+    result = fusion.generate("c", max_new_tokens=6)
+    assert result.token_ids.size == 6
+    assert result.text == "".join(WORDS[i] for i in result.token_ids).replace("\u2581", " ")
+
+
+def test_fused_token_equals_the_main_models_when_the_assistant_is_identical(char_model):
+    fusion = DeePEnFusion().fit([char_model, char_model])
+    result = fusion.generate("b", max_new_tokens=10)
+    alone = DeePEnFusion(lr=0.0).fit([char_model, char_model]).generate("b", max_new_tokens=10)
+    np.testing.assert_array_equal(result.token_ids, result.main_token_ids)
+    assert result.text == alone.text and result.flip_rate == 0.0
+
+
+def test_a_confident_assistant_overrides_a_hesitant_main_model():
+    rng = np.random.default_rng(0)
+    E = rng.normal(size=(3, 8))
+    hesitant = FunctionLanguageModel(["x", "y", "z"], E, lambda s: np.log([0.45, 0.40, 0.15]))
+    sure = FunctionLanguageModel(["y", "x", "z", "yy"], np.vstack([E[[1, 0, 2]], rng.normal(size=8)]),
+                                 lambda s: np.log([0.9, 0.03, 0.03, 0.04]))
+    result = DeePEnFusion().fit([hesitant, sure]).generate("", max_new_tokens=4)
+    assert result.text == "yyyy" and result.flip_rate == 1.0
+    assert DeePEnFusion(lr=0.0).fit([hesitant, sure]).generate("", max_new_tokens=4).text == "xxxx"
+
+
+def test_generation_stops_at_the_main_models_eos(char_model, word_model):
+    eos_model = FunctionLanguageModel(CHARS, char_model.input_embeddings,
+                                      lambda s: np.log([0.1, 0.1, 0.1, 0.1, 0.6]), eos_token_id=4)
+    result = DeePEnFusion().fit([eos_model, word_model]).generate("ab", max_new_tokens=5)
+    assert result.text == "" and result.stop_reason == "eos"
+    assert not result.fused[0]  # the EOS skip rule left the main model alone
+
+
+def test_generation_stops_after_an_early_stop_string(char_model, word_model):
+    fusion = DeePEnFusion().fit([char_model, word_model])
+    full = fusion.generate("a", max_new_tokens=12).text
+    assert " " in full
+    cut = fusion.generate("a", max_new_tokens=12, stop=[" "])
+    assert cut.stop_reason == "stop_string" and cut.text == full[: full.index(" ") + 1]
+
+
+def test_missing_assistant_distribution_falls_back_to_the_main_model(char_model):
+    silent = FunctionLanguageModel(CHARS, np.eye(5), lambda s: None)
+    silent.next_token_logprobs = lambda prefix: None  # the assistant's reply never arrived
+    fusion = DeePEnFusion().fit([char_model, silent])
+    out = fusion.next_token("ab")
+    assert out.skip_reason == "missing assistant"
+    assert int(out.tokens) == int(np.argmax(char_model.next_token_logprobs("ab")))
+
+
+def test_precise_inverse_methods_generate_as_well(char_model, word_model):
+    for method in ("mirror", "lbfgs"):
+        result = DeePEnFusion(method=method).fit([char_model, word_model]).generate(
+            "a", max_new_tokens=3)
+        assert len(result.text) == 3
+
+
+def test_dev_weights_are_fitted_in_fit(char_model, word_model):
+    rng = np.random.default_rng(0)
+    dev = [rng.normal(size=(20, len(CHARS))), rng.normal(size=(20, len(WORDS)))]
+    y = rng.integers(0, len(CHARS), size=20)
+    fusion = DeePEnFusion(weights="dev-nll").fit([char_model, word_model], dev_logits=dev,
+                                                 dev_targets=y)
+    assert fusion.weight_fit_ is not None and fusion.weight_fit_.objective == "nll"
+    np.testing.assert_allclose(fusion.weights_.sum(), 1.0)
+    with pytest.raises(ValueError, match="dev_logits: weights='dev-nll' needs"):
+        DeePEnFusion(weights="dev-nll").fit([char_model, word_model])
+
+
+def test_diagnostics_report_coverage_conditioning_and_consistency(char_model, word_model):
+    diag = DeePEnFusion().fit([char_model, word_model]).diagnostics()
+    assert diag.n_anchors == 4
+    np.testing.assert_allclose(diag.coverage, [4 / len(CHARS), 4 / len(WORDS)])
+    assert len(diag.conditioning) == 2 and diag.anchor_consistency.shape == (4,)
+    assert all(c.condition_number >= 1.0 for c in diag.conditioning)
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"main": 2}, "main: must index one of the 2 models"),
+    ({"method": "sgd"}, "method: expected 'adamw', 'mirror' or 'lbfgs'"),
+    ({"lr": np.nan}, "lr: must be a non-negative finite"),
+    ({"weights": "best"}, "weights: expected 'uniform'"),
+    ({"weights": [1.0, 2.0, 3.0]}, "weights: expected 2 weights"),
+])
+def test_bad_options_raise_value_errors_at_fit(char_model, word_model, options, match):
+    with pytest.raises(ValueError, match=match):
+        DeePEnFusion(**options).fit([char_model, word_model])
+
+
+def test_models_without_shared_tokens_or_with_bad_embeddings_are_rejected(char_model):
+    other = FunctionLanguageModel(["X", "Y"], np.eye(2), lambda s: np.zeros(2))
+    with pytest.raises(ValueError, match="vocabularies: the 2 vocabularies share no token"):
+        DeePEnFusion().fit([char_model, other])
+    with pytest.raises(ValueError, match="models: expected at least one"):
+        DeePEnFusion().fit([])
+    with pytest.raises(ValueError, match="input_embeddings: has 3 rows"):
+        FunctionLanguageModel(["a", "b"], np.eye(3), lambda s: np.zeros(2))
+    with pytest.raises(ValueError, match="vocabulary: must not be empty"):
+        FunctionLanguageModel([], np.eye(3), lambda s: np.zeros(2))
+
+
+def test_using_an_unfitted_fusion_is_an_error(char_model):
+    with pytest.raises(ValueError, match="call fit"):
+        DeePEnFusion().next_token("a")

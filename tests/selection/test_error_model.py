@@ -12,7 +12,7 @@ from scipy import special, stats
 
 import llmcopula
 from llmcopula.selection.error_model import CorrelatedErrorModel
-from llmcopula.selection.floors import majority_vote_error
+from llmcopula.selection.floors import bayes_error, majority_vote_error
 
 
 def _latent_errors(n: int, rates: np.ndarray, corr: np.ndarray, seed: int) -> np.ndarray:
@@ -170,6 +170,17 @@ def test_class_conditional_fit_recovers_per_class_parameters():
     sim = model.simulate(40_000, rng=3, labels=np.ones(40_000, int))
     se1 = np.sqrt(rates1 * (1 - rates1) / 40_000) + np.sqrt(rates1 * (1 - rates1) / 10_000)
     assert (np.abs(sim.errors.mean(axis=0) - rates1) < 4 * se1).all()
+
+
+def test_bayes_error_of_a_subset_uses_the_fitted_parameters():
+    model = CorrelatedErrorModel.from_parameters(RATES, CORR)
+    sub = [0, 2, 3]
+    expected = bayes_error(RATES[sub], CORR[np.ix_(sub, sub)], prior=0.4, rng=0)
+    assert model.bayes_error(sub, prior=0.4, rng=0) == pytest.approx(expected, abs=1e-12)
+    # one model alone: its own error rate (balanced prior)
+    assert model.bayes_error([1]) == pytest.approx(RATES[1], abs=1e-6)
+    with pytest.raises(ValueError, match="^models:"):
+        model.bayes_error([0, 0])
 
 
 def test_get_params_and_repr_follow_scikit_learn():

@@ -8,9 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import special, stats
 
 import llmcopula
+from llmcopula.copulas import GaussianCopula
+from llmcopula.selection._tetrachoric import solve_tetrachoric
 from llmcopula.selection.error_model import CorrelatedErrorModel
 from llmcopula.selection.floors import bayes_error, majority_vote_error
 
@@ -68,6 +72,18 @@ def test_tetrachoric_solves_the_bivariate_normal_equation():
         cov = [[1, model.tetrachoric_[a, b]], [model.tetrachoric_[a, b], 1]]
         p11 = fitted.cdf([model.thresholds_[a], model.thresholds_[b]], cov=cov, abseps=1e-10)
         assert p11 == pytest.approx(model.co_error_rates_[a, b], abs=1e-6)
+
+
+@given(u1=st.floats(0.02, 0.98), u2=st.floats(0.02, 0.98), r=st.floats(-0.99, 0.99))
+def test_tetrachoric_solver_inverts_the_bivariate_normal_cdf(u1, u2, r):
+    h, k = special.ndtri(np.array([u1])), special.ndtri(np.array([u2]))
+    p11 = GaussianCopula(r).cdf([u1, u2])
+    root = solve_tetrachoric(h, k, np.array([p11]))
+    assert GaussianCopula(root[0]).cdf([u1, u2]) == pytest.approx(p11, abs=1e-13)
+    # r itself is determined to (residual)/φ₂, i.e. well wherever the density is not tiny
+    density = stats.multivariate_normal.pdf([h[0], k[0]], cov=[[1, r], [r, 1]])
+    if density > 1e-3:
+        assert root[0] == pytest.approx(r, abs=1e-8)
 
 
 def test_repaired_correlation_is_valid_when_pairwise_estimates_are_not_jointly_psd():

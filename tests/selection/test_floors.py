@@ -177,6 +177,24 @@ def test_bayes_curve_matches_pattern_enumeration(n, p, rho, prior):
     assert equicorrelated_bayes_error(n, p, rho, prior) == pytest.approx(enumerated, abs=1e-9)
 
 
+def test_bayes_curve_at_forty_models_matches_a_sum_over_vote_counts():
+    """Σ_k min(π₀P(K=k|0), π₁P(K=k|1)) with each P(errors = k) by adaptive quadrature."""
+    n, p, rho, prior = 40, 0.3, 0.5, 0.3
+    tau = stats.norm.ppf(p)
+
+    def pmf(k: int) -> float:
+        def integrand(w: float) -> float:
+            q = special.ndtr((tau - math.sqrt(rho) * w) / math.sqrt(1 - rho))
+            return math.exp(-0.5 * w * w) / math.sqrt(2 * math.pi) * special.binom(n, k) * q**k * (1 - q) ** (n - k)
+
+        return integrate.quad(integrand, -12, 12, points=[tau / math.sqrt(rho)], limit=500, epsabs=1e-13)[0]
+
+    errors_pmf = np.array([pmf(k) for k in range(n + 1)])
+    # K = votes for "1": K = errors given Y = 0 and K = n − errors given Y = 1.
+    expected = np.minimum((1 - prior) * errors_pmf, prior * errors_pmf[::-1]).sum()
+    assert equicorrelated_bayes_error(n, p, rho, prior) == pytest.approx(expected, abs=1e-9)
+
+
 def test_pattern_probabilities_of_independent_models_are_products():
     p = np.array([0.1, 0.25, 0.4])
     probs = error_pattern_probabilities(p, loadings=np.zeros(3))

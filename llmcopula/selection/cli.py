@@ -88,7 +88,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sel.add_argument("--stop", default="none", choices=("none", "permutation"),
                      help="greedy-mi only: stop at the permutation-null threshold")
     sel.add_argument("--n-boot", type=int, default=1000,
-                     help="bootstrap replicates for the MI and accuracy intervals")
+                     help="bootstrap replicates for the MI interval (the accuracy interval is Wilson's)")
     sel.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="write the result as JSON to this file")
     p.set_defaults(func=run)

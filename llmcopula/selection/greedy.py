@@ -171,12 +171,6 @@ class _Problem:
             marginal += counts[label::self.ky]
         return self.h_y + self.entropy(marginal) - self.entropy(counts)
 
-    def state_of(self, subset: Sequence[int]) -> _State:
-        state = _State.empty(self)
-        for j in subset:
-            state = state.add(self, j)
-        return state
-
     def name(self, j: int) -> str | None:
         return None if self.names is None else self.names[j]
 
@@ -471,6 +465,14 @@ def term1_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = None,
     Parameters
     ----------
     %(common)s
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 1000)
+    >>> X = np.where(rng.random((1000, 4)) < [0.1, 0.2, 0.3, 0.4], 1 - y[:, None], y[:, None])
+    >>> term1_selection(y, X, k=2).selected
+    (0, 1)
     """
     p = _Problem(y, X, costs, names, estimator)
     k_max, b = _check_limits(p, k, budget)
@@ -490,6 +492,14 @@ def term12_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = None,
     Parameters
     ----------
     %(common)s
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 1000)
+    >>> X = np.where(rng.random((1000, 4)) < [0.1, 0.2, 0.3, 0.4], 1 - y[:, None], y[:, None])
+    >>> term12_selection(y, X, k=2).selected
+    (0, 1)
     """
     p = _Problem(y, X, costs, names, estimator)
     k_max, b = _check_limits(p, k, budget)
@@ -518,6 +528,14 @@ def mrmr_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = None,
     ----------
     Peng, Long and Ding (2005). Feature selection based on mutual information: criteria of
     max-dependency, max-relevance, and min-redundancy. IEEE TPAMI 27(8).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 1000)
+    >>> X = np.where(rng.random((1000, 4)) < [0.1, 0.2, 0.3, 0.4], 1 - y[:, None], y[:, None])
+    >>> mrmr_selection(y, X, k=2).selected
+    (0, 1)
     """
     p = _Problem(y, X, costs, names, estimator)
     k_max, b = _check_limits(p, k, budget)
@@ -545,6 +563,14 @@ def random_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = None,
     ----------
     %(common)s
     rng : None, int or numpy.random.Generator
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 1000)
+    >>> X = np.where(rng.random((1000, 4)) < [0.1, 0.2, 0.3, 0.4], 1 - y[:, None], y[:, None])
+    >>> len(random_selection(y, X, k=2, rng=1))
+    2
     """
     p = _Problem(y, X, costs, names, estimator)
     k_max, b = _check_limits(p, k, budget)
@@ -571,6 +597,14 @@ def exhaustive_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = N
     %(common)s
     max_models, max_subsets : int
         Guards against combinatorial explosion.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 1000)
+    >>> X = np.where(rng.random((1000, 4)) < [0.1, 0.2, 0.3, 0.4], 1 - y[:, None], y[:, None])
+    >>> exhaustive_selection(y, X, k=2).selected
+    (0, 1)
     """
     p = _Problem(y, X, costs, names, estimator)
     k_max, b = _check_limits(p, k, budget)

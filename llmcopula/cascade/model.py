@@ -26,11 +26,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..copulas import BivariateCopula
 from ..datasets import ChainLog
+from ._latent import LatentStack
 from .calibration import PlattCalibrator
 from .cascades import check_cascade
 from .marginals import ConfidenceMarginal
 from .pair_copulas import PairCopulaFit, UniformIntervals, fit_pair_copula
-from .recursion import StageFunctions, cascade_recursion
+from .recursion import cascade_recursion
 
 __all__ = ["MarkovCopulaModel", "CascadePrediction", "check_cascade"]
 
@@ -147,6 +148,7 @@ class MarkovCopulaModel:
         self.marginals_ = marginals
         self.confidence_ = confidence
         self.n_train_ = log.n_queries
+        self._latent = LatentStack(marginals)
         self._intervals = [self._latent_intervals(m, confidence[:, m]) for m in range(log.n_models)]
         self._pairs: dict[tuple[int, int], PairCopulaFit] = {}
         return self
@@ -204,7 +206,7 @@ class MarkovCopulaModel:
         s = self._check_thresholds(s, len(cas), name="s")
         if len(cas) == 1:
             return np.empty((s.shape[0], 0))
-        return np.column_stack([self.marginals_[m].ppf(s[:, j]) for j, m in enumerate(cas[:-1])])
+        return np.column_stack([self._latent.ppf(m, s[:, j]) for j, m in enumerate(cas[:-1])])
 
     def raw_thresholds(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
                        ) -> FloatArray:
@@ -232,20 +234,30 @@ class MarkovCopulaModel:
         return t
 
     # -------------------------------------------------------------------------- prediction
-    def _stage_functions(self, m: int) -> StageFunctions:
-        marg = self.marginals_[m]
+    def _stage_batch(self, cascade: tuple[int, ...]):
+        """All stages' (K, F⁻¹) in one vectorised evaluation (see :mod:`._latent`). The last
+        stage's cell edges do not depend on the thresholds, so its values are computed once."""
+        latent = self._latent
+        last_cache: dict[int, tuple[FloatArray, FloatArray]] = {}
 
-        def quantile(u: FloatArray) -> FloatArray:
-            return marg.ppf(np.clip(u, 0.0, 1.0))
+        def batch(ys):
+            *head, last = ys
+            if last.shape[1] not in last_cache:
+                row = np.asarray(last[0])
+                last_cache[last.shape[1]] = latent.evaluate(np.full(row.size, cascade[-1]), row)
+            idx = np.concatenate([np.full(y.size, m) for y, m in zip(head, cascade)])
+            flat = np.concatenate([np.ravel(y) for y in head])
+            kv, q = latent.evaluate(idx, flat)
+            out, start = [], 0
+            for y in head:
+                stop = start + y.size
+                out.append((kv[start:stop].reshape(y.shape), q[start:stop].reshape(y.shape)))
+                start = stop
+            k_last, q_last = last_cache[last.shape[1]]
+            out.append((np.broadcast_to(k_last, last.shape), np.broadcast_to(q_last, last.shape)))
+            return out
 
-        def upper_mean(u: FloatArray) -> FloatArray:
-            # K(u) = E[Φ 1{U > u}]: the partial expectation above x = F⁻¹(u), plus the part
-            # of an atom at x that lies above u on the latent scale.
-            u = np.clip(u, 0.0, 1.0)
-            x = marg.ppf(u)
-            return marg.partial_expectation(x) + x * np.maximum(marg.cdf(x) - u, 0.0)
-
-        return StageFunctions(upper_mean=upper_mean, quantile=quantile)
+        return batch
 
     def evaluate_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None, *,
                           approximation: str | None = None, with_grad: bool = False
@@ -270,9 +282,8 @@ class MarkovCopulaModel:
                 out["grad_cost"] = np.zeros((b, 0))
             return out
         copulas = [self.pair_copula(a, b) for a, b in zip(cas[:-1], cas[1:])]
-        stages = [self._stage_functions(m) for m in cas]
         stop, corr, dstop, dcorr = cascade_recursion(
-            s, copulas, stages, n_cells=self.n_cells, approximation=approx, with_grad=with_grad
+            s, copulas, self._stage_batch(cas), n_cells=self.n_cells, approximation=approx, with_grad=with_grad
         )
         out = {
             "accuracy": corr.sum(axis=1),
@@ -321,4 +332,4 @@ class MarkovCopulaModel:
         for j in range(1, len(cas)):
             cop = self.pair_copula(cas[j - 1], cas[j])
             u[:, j] = cop.hinv1(np.stack([u[:, j - 1], w[:, j]], axis=-1))
-        return np.column_stack([self.marginals_[m].ppf(u[:, j]) for j, m in enumerate(cas)])
+        return np.column_stack([self._latent.ppf(m, u[:, j]) for j, m in enumerate(cas)])

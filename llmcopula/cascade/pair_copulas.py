@@ -25,15 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
-from ..copulas import (
-    BivariateCopula,
-    ClaytonCopula,
-    FrankCopula,
-    GaussianCopula,
-    GumbelCopula,
-    IndependenceCopula,
-    StudentTCopula,
-)
+from ..copulas import BivariateCopula, IndependenceCopula
+from ..copulas._registry import FAMILY_NAMES, get_family
 
 __all__ = ["UniformIntervals", "PairCopulaFit", "fit_pair_copula", "AUTO_FAMILIES"]
 
@@ -55,15 +48,6 @@ AUTO_FAMILIES: tuple[tuple[str, int], ...] = (
     ("gumbel", 180),
     ("gumbel", 270),
 )
-
-_CLASSES: dict[str, type[BivariateCopula]] = {
-    "independence": IndependenceCopula,
-    "gaussian": GaussianCopula,
-    "student": StudentTCopula,
-    "frank": FrankCopula,
-    "clayton": ClaytonCopula,
-    "gumbel": GumbelCopula,
-}
 
 _TINY = 1e-300
 
@@ -131,14 +115,14 @@ def _kendall_tau(a: UniformIntervals, b: UniformIntervals) -> float:
 
 def _fit_family(name: str, rotation: int, a: UniformIntervals, b: UniformIntervals,
                 tau: float) -> tuple[BivariateCopula, float]:
-    cls = _CLASSES[name]
+    cls = get_family(name)
     if name == "independence":
         cop = IndependenceCopula()
         return cop, _mixed_loglik(cop, a, b)
 
     def make(params: Sequence[float]) -> BivariateCopula:
         if name == "student":
-            return StudentTCopula(params[0], params[1])
+            return cls(params[0], params[1])  # type: ignore[call-arg]
         if name in ("clayton", "gumbel"):
             return cls(params[0], rotation=rotation)  # type: ignore[call-arg]
         return cls(params[0])  # type: ignore[call-arg]
@@ -187,11 +171,11 @@ def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "
     tau = _kendall_tau(a, b)
     if family == "auto":
         candidates = AUTO_FAMILIES
-    elif family in _CLASSES:
+    elif family in FAMILY_NAMES:
         candidates = ((family, 0),)
     else:
         raise ValueError(
-            f"family: expected 'auto' or one of {sorted(_CLASSES)}, got {family!r}"
+            f"family: expected 'auto' or one of {FAMILY_NAMES}, got {family!r}"
         )
     results = []
     for name, rotation in candidates:

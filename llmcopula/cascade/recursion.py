@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from ..copulas import BivariateCopula
 
-__all__ = ["StageFunctions", "cascade_recursion", "graded_edges"]
+__all__ = ["StageFunctions", "StageBatch", "cascade_recursion", "graded_edges"]
 
 FloatArray = NDArray[np.float64]
 
@@ -56,6 +56,24 @@ class StageFunctions:
 
     upper_mean: Callable[[FloatArray], FloatArray]
     quantile: Callable[[FloatArray], FloatArray]
+    #: Optional ``u -> (K(u), F⁻¹(u))`` sharing work between the two.
+    both: Callable[[FloatArray], tuple[FloatArray, FloatArray]] | None = None
+
+    def evaluate(self, u: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(K(u), F⁻¹(u))."""
+        if self.both is not None:
+            return self.both(u)
+        return self.upper_mean(u), self.quantile(u)
+
+
+#: ``ys -> [(K_j(y_j), F_j⁻¹(y_j)) for each stage j]``: all stages' values in one call.
+StageBatch = Callable[[Sequence[FloatArray]], Sequence[tuple[FloatArray, FloatArray]]]
+
+
+def _as_batch(stages: Sequence[StageFunctions] | StageBatch) -> StageBatch:
+    if callable(stages):
+        return stages
+    return lambda ys: [st.evaluate(y) for st, y in zip(stages, ys)]
 
 
 def graded_edges(n_cells: int) -> FloatArray:
@@ -90,7 +108,7 @@ def _volumes(cg: FloatArray) -> FloatArray:
 def cascade_recursion(
     s: FloatArray,
     copulas: Sequence[BivariateCopula],
-    stages: Sequence[StageFunctions],
+    stages: Sequence[StageFunctions] | StageBatch,
     *,
     n_cells: int = 32,
     approximation: str = "exact",
@@ -104,7 +122,8 @@ def cascade_recursion(
         Deferral thresholds on the uniform (quantile) scale, one row per threshold vector.
     copulas : sequence of k - 1 bivariate copulas
         ``copulas[j]`` joins stage j (first argument) and stage j + 1 (second argument).
-    stages : sequence of k :class:`StageFunctions`
+    stages : sequence of k :class:`StageFunctions`, or a :class:`StageBatch`
+        The marginal functions of each stage; a batch evaluates all stages in one call.
     n_cells : int
         Cells per side of each threshold (2 * n_cells cells per stage).
     approximation : {"exact", "event-markov"}
@@ -120,10 +139,11 @@ def cascade_recursion(
     s = np.asarray(s, dtype=np.float64)
     n_batch, n_thr = s.shape
     k = n_thr + 1
-    if len(copulas) != n_thr or len(stages) != k:
+    n_stages = None if callable(stages) else len(stages)
+    if len(copulas) != n_thr or (n_stages is not None and n_stages != k):
         raise ValueError(
             f"copulas/stages: a cascade with {k} stages needs {n_thr} copulas and {k} stages, "
-            f"got {len(copulas)} and {len(stages)}"
+            f"got {len(copulas)} and {n_stages}"
         )
     if approximation not in ("exact", "event-markov"):
         raise ValueError(
@@ -137,31 +157,39 @@ def cascade_recursion(
     dstop = np.zeros((n_batch, k, n_thr)) if with_grad else None
     dcorrect = np.zeros((n_batch, k, n_thr)) if with_grad else None
 
+    # Cell edges of every stage depend only on that stage's threshold: evaluate the marginal
+    # functions of all stages at once.
+    ys = [s[:, :1]]
+    for j in range(1, k):
+        if j == k - 1:
+            ys.append(np.broadcast_to(lam_full, (n_batch, lam_full.size)))
+        else:
+            sj = s[:, j][:, None]
+            ys.append(np.concatenate([sj * lam, sj + (1.0 - sj) * lam[1:]], axis=1))
+    values = _as_batch(stages)(ys)
+
     # Stage 1: U_1 is uniform, so f_1 ≡ 1 on every cell of [0, s_1].
     s1 = s[:, 0]
     stop[:, 0] = 1.0 - s1
-    correct[:, 0] = stages[0].upper_mean(s1)
+    correct[:, 0] = values[0][0][:, 0]
     x = s1[:, None] * lam  # (B, G+1) edges of the deferral cells of stage 1
     ratio = np.ones((n_batch, n_cells))  # cell averages of f on the deferral cells
     if with_grad:
         dstop[:, 0, 0] = -1.0
-        dcorrect[:, 0, 0] = -stages[0].quantile(s1)
+        dcorrect[:, 0, 0] = -values[0][1][:, 0]
         dratio = np.zeros((n_thr, n_batch, n_cells))
 
     for j in range(1, k):
         last = j == k - 1
-        if last:
-            y = np.broadcast_to(lam_full, (n_batch, lam_full.size))
-        else:
+        y = ys[j]
+        if not last:
             sj = s[:, j][:, None]
-            y = np.concatenate([sj * lam, sj + (1.0 - sj) * lam[1:]], axis=1)
         cg, h1, h2 = _grid(copulas[j - 1], x, y, with_grad)
         vol = _volumes(cg)  # (B, G, L)
         mass = np.einsum("bi,bil->bl", ratio, vol)  # mass of A_{j-1} ∩ {U_j in cell l}
 
         # Cell integrals of the quantile function, exact through K.
-        q = stages[j].quantile(y)
-        kv = stages[j].upper_mean(y)
+        kv, q = values[j]
         width = np.diff(y, axis=1)
         kdiff = kv[:, :-1] - kv[:, 1:]
         gbar = _safe_ratio(kdiff, width)

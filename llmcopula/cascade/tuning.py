@@ -75,7 +75,7 @@ class _Problem:
 def _minimise(fun, x0: FloatArray) -> tuple[FloatArray, float]:
     res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
                             bounds=[(0.0, 1.0)] * x0.size,
-                            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 200})
+                            options={"ftol": 1e-11, "gtol": 1e-8, "maxiter": 200})
     return np.clip(res.x, 0.0, 1.0), float(res.fun)
 
 
@@ -139,8 +139,9 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
     cascade : sequence of int, optional
         Chain indices of the cascade (strictly increasing); default the whole chain.
     lambdas : array_like, optional
-        Cost sensitivities (error per USD per million queries). Default:
-        :func:`default_lambdas` with ``n_lambdas`` values.
+        Cost sensitivities (error per USD per million queries). Default: an adaptive path,
+        :func:`default_lambdas` with ``n_lambdas / 2`` values, refined by inserting λ wherever
+        neighbouring solutions are more than 1/``n_lambdas`` of the cost range apart.
     budgets : array_like, optional
         If given, solve the budget form instead: for each B, the thresholds of highest
         predicted accuracy with predicted cost <= B (USD per million queries).
@@ -178,32 +179,60 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
         return _tune_budgets(model, cas, problem, np.asarray(budgets, dtype=np.float64),
                              sobol, scan, approximation)
 
-    lam = default_lambdas(costs, n_lambdas) if lambdas is None else np.asarray(
+    adaptive = lambdas is None
+    lam = default_lambdas(costs, max(n_lambdas // 2, 4)) if adaptive else np.asarray(
         lambdas, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0 or np.any(~np.isfinite(lam)) or np.any(lam < 0):
         raise ValueError("lambdas: expected a non-empty 1-d array of finite values >= 0")
-    order = np.argsort(lam)[::-1]  # large λ (cheap) first
-    best_x = np.zeros((lam.size, k - 1))
-    best_f = np.full(lam.size, np.inf)
+    solutions: dict[float, tuple[FloatArray, float]] = {}
 
-    def solve(i: int, starts: list[FloatArray]) -> None:
-        fun = problem.lagrangian(float(lam[i]))
-        scan_obj = 1.0 - scan["accuracy"] + lam[i] * scan["cost"]
-        seeds = starts + [sobol[j] for j in np.argsort(scan_obj)[:2]]
-        for x0 in seeds:
-            x, f = _minimise(fun, np.asarray(x0, dtype=np.float64))
-            if f < best_f[i] - 1e-14:
-                best_x[i], best_f[i] = x, f
+    def solve(lmb: float, start: FloatArray) -> None:
+        fun = problem.lagrangian(lmb)
+        x, f = _minimise(fun, start)
+        # A scan point already better than the warm-started local optimum reveals another
+        # basin: search from the best such points too.
+        scan_obj = 1.0 - scan["accuracy"] + lmb * scan["cost"]
+        for j in np.argsort(scan_obj)[:2]:
+            if scan_obj[j] < f - 1e-9:
+                x2, f2 = _minimise(fun, sobol[j])
+                if f2 < f - 1e-14:
+                    x, f = x2, f2
+        solutions[lmb] = (x, f)
 
-    prev: list[FloatArray] = [np.zeros(k - 1)]
-    for i in order:  # downward sweep in λ
-        solve(i, prev)
-        prev = [best_x[i].copy()]
-    for a, b in zip(order[::-1][:-1], order[::-1][1:]):  # upward sweep: neighbours' solutions
-        fun = problem.lagrangian(float(lam[b]))
-        x, f = _minimise(fun, best_x[a])
-        if f < best_f[b] - 1e-14:
-            best_x[b], best_f[b] = x, f
+    prev = np.zeros(k - 1)
+    for lmb in sorted(lam.tolist(), reverse=True):  # downward sweep, warm starts
+        solve(lmb, prev)
+        prev = solutions[lmb][0]
+
+    if adaptive:
+        # Insert λ between neighbours whose solutions are far apart in predicted cost, so
+        # that the points spread along the whole frontier (each one optimised, warm-started
+        # from its more expensive neighbour).
+        for _ in range(4):
+            ls = sorted(solutions)
+            xs = np.array([solutions[v][0] for v in ls])
+            cost_pts = problem.evaluate(xs)["cost"]
+            gap = (cost_pts.max() - cost_pts.min()) / max(n_lambdas, 1)
+            new = [(a, b, i) for i, (a, b) in enumerate(zip(ls[:-1], ls[1:]))
+                   if abs(cost_pts[i + 1] - cost_pts[i]) > gap and (b - a) > 1e-12 * b]
+            if not new or len(solutions) >= 2 * n_lambdas:
+                break
+            for a, b, i in new:
+                mid = float(np.sqrt(a * b)) if a > 0 else b / 10.0
+                solve(mid, solutions[a][0])
+
+    # No local-optimum jumps: at every λ, no other point of the frontier may be better.
+    ls = sorted(solutions)
+    xs = np.array([solutions[v][0] for v in ls])
+    ev = problem.evaluate(xs)
+    for i, lmb in enumerate(ls):
+        values = 1.0 - ev["accuracy"] + lmb * ev["cost"]
+        j = int(np.argmin(values))
+        if values[j] < solutions[lmb][1] - 1e-10:
+            x, f = _minimise(problem.lagrangian(lmb), xs[j])
+            solutions[lmb] = (x, f) if f < values[j] else (xs[j], float(values[j]))
+    lam = np.array(ls)
+    best_x = np.array([solutions[v][0] for v in ls])
 
     def score_for(lmb: float):
         def score(s: FloatArray) -> FloatArray:

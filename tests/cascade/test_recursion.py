@@ -127,11 +127,15 @@ def test_event_markov_and_exact_agree_for_two_stages_only():
     b = cascade_recursion(s2, COPULAS[:1], STAGES[:2], approximation="event-markov")
     np.testing.assert_allclose(a[0], b[0], atol=1e-14)
     np.testing.assert_allclose(a[1], b[1], atol=1e-14)
-    s3 = rng.uniform(0.4, 0.9, size=(5, 2))
-    a = cascade_recursion(s3, [GumbelCopula(3.0)] * 2, STAGES[:3])
-    b = cascade_recursion(s3, [GumbelCopula(3.0)] * 2, STAGES[:3], approximation="event-markov")
-    # positive dependence: the product underestimates the probability of deferring twice
-    assert np.all(b[0][:, 2] < a[0][:, 2] - 1e-4)
+    s3 = rng.uniform(0.4, 0.9, size=(5, 3))
+    cops = [GumbelCopula(3.0)] * 3
+    a = cascade_recursion(s3, cops, STAGES[:4])
+    b = cascade_recursion(s3, cops, STAGES[:4], approximation="event-markov")
+    # deferring twice (reaching stage 3) is still exact in the product ...
+    np.testing.assert_allclose(a[0][:, :2], b[0][:, :2], atol=1e-14)
+    # ... but under positive dependence it underestimates deferring three times
+    assert np.all(b[0][:, 3] <= a[0][:, 3] + 1e-7)
+    assert np.mean(a[0][:, 3] - b[0][:, 3]) > 1e-3
 
 
 def test_bad_arguments_raise():

@@ -1,0 +1,101 @@
+"""The continuous threshold optimiser against closed forms and brute force."""
+
+import numpy as np
+import pytest
+
+from llmcopula.cascade import MarkovCopulaModel, tune
+from llmcopula.datasets import load_benchmark
+
+
+@pytest.fixture(scope="module")
+def model():
+    return MarkovCopulaModel().fit(load_benchmark("mmlu", "llama", split="train"))
+
+
+@pytest.fixture(scope="module")
+def independent_model():
+    return MarkovCopulaModel(family="independence").fit(
+        load_benchmark("medmcqa", "llama", split="train"))
+
+
+def objective(model, cascade, s, lam):
+    r = model.evaluate_quantile(s, cascade)
+    return 1 - r["accuracy"] + lam * r["cost"]
+
+
+def test_two_stage_optimum_matches_the_closed_form_under_independence(independent_model):
+    """With independent stages, deferring at Φ_1 = t gains E[Φ_2] − t per query and costs
+    λ·c_2, so the optimal threshold is t* = E[Φ_2] − λ·c_2."""
+    m = independent_model
+    lams = np.array([1e-5, 1e-4, 5e-4])
+    f = tune(m, (0, 3), lambdas=lams, pareto=False)
+    expected = m.marginals_[3].mean - lams * m.costs_[3]
+    order = np.argsort(f.lambdas)
+    np.testing.assert_allclose(f.thresholds[order, 0], expected, atol=2e-4)
+
+
+@pytest.mark.parametrize("cascade", [(0, 4), (1, 3), (0, 2, 4)])
+def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
+    """On a grid of 2001 (k=2) or 121x121 (k=3) points of the uniform-scale cube, no point beats
+    the tuned thresholds by more than the optimiser tolerance."""
+    k = len(cascade)
+    lams = np.array([0.0, 2e-4, 1e-3, 4e-3])
+    f = tune(model, cascade, lambdas=lams, pareto=False)
+    if k == 2:
+        grid = np.linspace(0, 1, 2001)[:, None]
+    else:
+        g = np.linspace(0, 1, 121)
+        grid = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    for p, lam in enumerate(f.lambdas):
+        tuned = objective(model, cascade, model.to_quantile(f.thresholds[p], cascade), lam)[0]
+        brute = min(objective(model, cascade, chunk, lam).min()
+                    for chunk in np.array_split(grid, max(1, grid.shape[0] // 2000)))
+        assert tuned <= brute + 1e-7
+
+
+def test_frontier_is_monotone_and_spans_the_costs(model):
+    f = tune(model, (0, 1, 2, 3, 4))
+    assert len(f) >= 20
+    assert np.all(np.diff(f.cost) > 0)
+    assert np.all(np.diff(f.accuracy) > 0)
+    assert np.all((f.thresholds >= 0) & (f.thresholds <= 1))
+    assert f.cost[0] == pytest.approx(model.costs_[0], rel=1e-3)
+    assert f.cost[-1] <= model.costs_.sum() + 1e-9
+    # the most accurate point is at least as accurate as the best single model on its own
+    assert f.accuracy[-1] >= max(mg.mean for mg in model.marginals_) - 1e-6
+
+
+def test_frontier_has_no_local_optimum_jumps(model):
+    """Along the λ path each point is optimal for its λ among all frontier points' thresholds."""
+    f = tune(model, (0, 2, 3, 4))
+    s = model.to_quantile(f.thresholds, (0, 2, 3, 4))
+    for p, lam in enumerate(f.lambdas):
+        values = objective(model, (0, 2, 3, 4), s, lam)
+        assert values[p] <= values.min() + 1e-7
+
+
+def test_budget_form_respects_the_budget_and_beats_lagrangian_points(model):
+    cas = (0, 2, 4)
+    f = tune(model, cas)
+    budgets = np.array([30.0, 60.0, 150.0, 400.0])
+    fb = tune(model, cas, budgets=budgets)
+    assert np.all(fb.cost <= budgets * (1 + 1e-6))
+    for b, budget in enumerate(budgets):
+        feasible = f.accuracy[f.cost <= budget]
+        if feasible.size:
+            assert fb.accuracy[b] >= feasible.max() - 1e-6
+
+
+def test_tuning_is_deterministic_given_rng(model):
+    a = tune(model, (0, 2, 4), n_lambdas=10, rng=3)
+    b = tune(model, (0, 2, 4), n_lambdas=10, rng=3)
+    np.testing.assert_array_equal(a.thresholds, b.thresholds)
+
+
+def test_bad_inputs_raise(model):
+    with pytest.raises(ValueError, match="lambdas"):
+        tune(model, (0, 4), lambdas=[-1.0])
+    with pytest.raises(ValueError, match="budgets"):
+        tune(model, (0, 4), budgets=[1.0])
+    with pytest.raises(ValueError, match="not fitted"):
+        tune(MarkovCopulaModel(), (0, 4))

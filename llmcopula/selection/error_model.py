@@ -59,7 +59,7 @@ class CorrelatedErrorModel:
        the 2×2 table would force; such a table gets ``continuity_correction`` added to its four
        cells (Haldane–Anscombe), which pulls the estimate inside ``(−1, 1)``.
     3. The pairwise estimates need not form a positive semi-definite matrix; the nearest
-       correlation matrix (Higham 2002) repairs it: ``corr_``.
+       correlation matrix (Higham 2002) with eigenvalues >= 1e-8 repairs it: ``corr_``.
     4. ``rho_equi_``: the equicorrelation summary used by the floors of
        :mod:`llmcopula.selection.floors`, the mean off-diagonal entry of ``corr_``.
 
@@ -92,7 +92,7 @@ class CorrelatedErrorModel:
     tetrachoric_se_ : ndarray, shape (M, M)
         Their asymptotic standard errors (Brown 1977; delta method, zero diagonal).
     corr_ : ndarray, shape (M, M)
-        The repaired, positive semi-definite correlation matrix.
+        The repaired correlation matrix (eigenvalues >= 1e-8).
     rho_equi_ : float
         Mean off-diagonal entry of ``corr_``.
     error_rates_by_class_ : ndarray, shape (K, M)
@@ -343,7 +343,9 @@ def _fit_block(errors: FloatArray, correction: float, what: str
     co_error = errors.T @ errors / n
     np.fill_diagonal(co_error, counts / n)
     pairwise, se, _ = pairwise_tetrachoric(errors, correction)
-    repaired = np.asarray(nearest_correlation(pairwise), dtype=np.float64)
+    # A floor of 1e-8 on the eigenvalues keeps the repaired matrix positive definite, so the
+    # simulator's Cholesky factor exists; valid (positive definite) estimates pass unchanged.
+    repaired = np.asarray(nearest_correlation(pairwise, min_eigenvalue=1e-8), dtype=np.float64)
     return rates, co_error, pairwise, se, repaired
 
 

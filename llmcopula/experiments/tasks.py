@@ -1,0 +1,217 @@
+"""The units of work of ``llmcopula reproduce``: one (benchmark, chain, n, seed, cascade, method).
+
+A task fits the Markov-copula model (calibrators and marginals; cached per process, since every
+cascade and method of one training subsample shares it) on a training subsample, runs one
+tuning method on one cascade, scores its frontier on the full test split with the shared
+routing code (:func:`~llmcopula.cascade.evaluate_frontier`) and returns one tidy row per
+frontier point. A failure becomes one row with ``status="failed"`` and the error message; it is
+never dropped. Everything random is derived from the task's coordinates with
+:class:`numpy.random.SeedSequence`, so a task gives the same numbers in any process or cluster.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+import zlib
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..cascade import MarkovCopulaModel, evaluate_frontier, tune
+from ..cascade.baselines import bayes_opt, grid_search, oracle_frontier
+from ..datasets import ChainLog, load_benchmark
+
+__all__ = ["ReproduceConfig", "Task", "make_tasks", "run_task", "train_subsample",
+           "METHODS", "OURS", "ALL_N"]
+
+OURS = "markov-copula"
+METHODS = (OURS, "grid", "bo", "oracle", "grid-labels", "bo-labels")
+ALL_N = "all"
+
+COLUMNS = ["task_id", "benchmark", "chain", "cascade", "k", "n_train", "n_used", "seed", "method",
+           "status", "error", "n_warnings", "warning", "point", "lambda", "thresholds",
+           "train_accuracy", "train_cost", "test_accuracy", "test_cost", "fit_s", "prep_s",
+           "tune_s"]
+
+
+@dataclass(frozen=True)
+class ReproduceConfig:
+    """Options shared by every task of a sweep (record them with the results)."""
+
+    n_lambdas: int = 30
+    bo_calls: int | None = None  # None: 20 + 10·(k − 1)
+    bo_acq_optimizer: str = "auto"
+    family: str = "gumbel"
+    base_seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, order=True)
+class Task:
+    """One unit of the sweep. ``n_train`` is an int or ``"all"`` (then ``seed`` is 0)."""
+
+    benchmark: str
+    chain: str
+    n_train: str
+    seed: int
+    cascade: tuple[int, ...]
+    method: str
+    config: ReproduceConfig = field(default_factory=ReproduceConfig, compare=False)
+
+    @property
+    def task_id(self) -> str:
+        cas = "-".join(map(str, self.cascade))
+        return f"{self.benchmark}__{self.chain}__n{self.n_train}__s{self.seed}__{cas}__{self.method}"
+
+    @property
+    def k(self) -> int:
+        return len(self.cascade)
+
+
+def _stable(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def train_subsample(benchmark: str, n_total: int, n_train: str, seed: int,
+                    base_seed: int = 0) -> np.ndarray:
+    """Row indices of a training subsample (all rows for ``"all"``).
+
+    The same for both chains of a benchmark (they share queries), so every method and cascade
+    of a (benchmark, n, seed) sees the same training queries: comparisons are paired.
+    """
+    if n_train == ALL_N:
+        return np.arange(n_total)
+    n = int(n_train)
+    if not 2 <= n <= n_total:
+        raise ValueError(f"n_train: must lie in 2..{n_total} or be 'all', got {n_train}")
+    ss = np.random.SeedSequence([base_seed, _stable(benchmark), n, seed])
+    return np.sort(np.random.default_rng(ss).choice(n_total, size=n, replace=False))
+
+
+def _task_seed(task: Task) -> int:
+    ss = np.random.SeedSequence([task.config.base_seed, _stable(task.benchmark),
+                                 _stable(task.chain), _stable(task.n_train), task.seed,
+                                 _stable("-".join(map(str, task.cascade)))])
+    return int(ss.generate_state(1)[0])
+
+
+def make_tasks(benchmarks: list[str], chains: list[str], methods: list[str],
+               n_train: list[str], seeds: int, config: ReproduceConfig, *,
+               k_min: int = 2, cascades: list[tuple[int, ...]] | None = None) -> list[Task]:
+    """The sweep's tasks, ordered so that tasks sharing a fitted model are adjacent.
+
+    The oracle needs no training data: it is one task per (benchmark, chain, cascade), under
+    ``n_train="all"``, and serves as the reference for every n.
+    """
+    from ..cascade import all_cascades
+
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise ValueError(f"methods: unknown {bad}; expected some of {list(METHODS)}")
+    if seeds < 1:
+        raise ValueError(f"seeds: must be >= 1, got {seeds}")
+    tasks = []
+    for b in benchmarks:
+        for c in chains:
+            n_models = load_benchmark(b, c, split="train").n_models
+            cas_list = [cas for cas in all_cascades(n_models) if len(cas) >= k_min]
+            if cascades is not None:
+                cas_list = [cas for cas in cas_list if cas in set(cascades)]
+            for n in n_train:
+                for s in range(1 if n == ALL_N else seeds):
+                    for cas in cas_list:
+                        for m in methods:
+                            if m == "oracle" and (n != ALL_N or s != 0):
+                                continue
+                            tasks.append(Task(b, c, n, s, cas, m, config))
+            if "oracle" in methods and ALL_N not in n_train:
+                tasks.extend(Task(b, c, ALL_N, 0, cas, "oracle", config) for cas in cas_list)
+    return tasks
+
+
+# Fitted models of the latest training subsamples of this process (tasks arrive grouped).
+_MODELS: OrderedDict[tuple[Any, ...], tuple[MarkovCopulaModel, ChainLog, float]] = OrderedDict()
+
+
+def _fitted(task: Task) -> tuple[MarkovCopulaModel, ChainLog, float]:
+    key = (task.benchmark, task.chain, task.n_train, task.seed, task.config.family,
+           task.config.base_seed)
+    if key not in _MODELS:
+        full = load_benchmark(task.benchmark, task.chain, split="train")
+        idx = train_subsample(task.benchmark, full.n_queries, task.n_train, task.seed,
+                              task.config.base_seed)
+        train = full.take(idx)
+        start = time.perf_counter()
+        model = MarkovCopulaModel(family=task.config.family).fit(train)
+        _MODELS[key] = (model, train, time.perf_counter() - start)
+        while len(_MODELS) > 4:
+            _MODELS.popitem(last=False)
+    return _MODELS[key]
+
+
+def _run_method(task: Task, test: ChainLog) -> tuple[Any, float, float, float, int]:
+    """(frontier with test values, fit_s, prep_s, tune_s, n_used)."""
+    cas = task.cascade
+    if task.method == "oracle":
+        start = time.perf_counter()
+        front = oracle_frontier(test, cas)
+        return front, 0.0, 0.0, time.perf_counter() - start, 0
+    model, train, fit_s = _fitted(task)
+    seed = _task_seed(task)
+    cfg = task.config
+    prep_s = 0.0
+    start = time.perf_counter()
+    if task.method == OURS:
+        for a, b in zip(cas[:-1], cas[1:]):
+            model.pair_fit(a, b)
+        prep_s = time.perf_counter() - start
+        start = time.perf_counter()
+        front = tune(model, cas, n_lambdas=cfg.n_lambdas, rng=seed)
+    elif task.method in ("grid", "grid-labels"):
+        front = grid_search(model, train, cas,
+                            score="labels" if task.method == "grid-labels" else "confidence")
+    else:
+        from ..cascade.baselines import SkoptGP
+
+        front = bayes_opt(model, train, cas, n_lambdas=cfg.n_lambdas, n_calls=cfg.bo_calls,
+                          score="labels" if task.method == "bo-labels" else "confidence",
+                          minimizer=SkoptGP(acq_optimizer=cfg.bo_acq_optimizer), rng=seed)
+    tune_s = time.perf_counter() - start
+    front = evaluate_frontier(front, test, model=model)
+    return front, fit_s, prep_s, tune_s, train.n_queries
+
+
+def run_task(task: Task) -> pd.DataFrame:
+    """Run one task; one row per frontier point, or one ``status="failed"`` row."""
+    base = {"task_id": task.task_id, "benchmark": task.benchmark, "chain": task.chain,
+            "cascade": "-".join(map(str, task.cascade)), "k": task.k, "n_train": task.n_train,
+            "seed": task.seed, "method": task.method}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            test = load_benchmark(task.benchmark, task.chain, split="test")
+            front, fit_s, prep_s, tune_s, n_used = _run_method(task, test)
+        except Exception as exc:  # recorded, never dropped: the analysis counts failures
+            row = dict(base, status="failed", error=f"{type(exc).__name__}: {exc}"[:500],
+                       n_warnings=len(caught), warning=str(caught[0].message)[:200]
+                       if caught else "")
+            return pd.DataFrame([row], columns=COLUMNS)
+    n_points = len(front)
+    lam = front.lambdas if front.lambdas is not None else np.full(n_points, np.nan)
+    rows = pd.DataFrame({
+        **{key: [val] * n_points for key, val in base.items()},
+        "n_used": n_used, "status": "ok", "error": "", "n_warnings": len(caught),
+        "warning": str(caught[0].message)[:200] if caught else "",
+        "point": np.arange(n_points), "lambda": lam,
+        "thresholds": [";".join(f"{v:.10g}" for v in t) for t in front.thresholds],
+        "train_accuracy": front.accuracy, "train_cost": front.cost,
+        "test_accuracy": front.test_accuracy, "test_cost": front.test_cost,
+        "fit_s": fit_s, "prep_s": prep_s, "tune_s": tune_s,
+    })
+    return rows[COLUMNS]

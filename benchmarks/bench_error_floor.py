@@ -25,6 +25,7 @@ import argparse
 import time
 
 import numpy as np
+import pandas as pd
 
 from llmcopula.datasets import load_pool
 from llmcopula.selection.error_model import CorrelatedErrorModel
@@ -42,9 +43,11 @@ def plurality_vote_error(answers: np.ndarray, labels: np.ndarray) -> float:
     """Expected error of the plurality vote when ties are broken uniformly at random."""
     values, codes = np.unique(np.concatenate([answers.ravel(), labels]), return_inverse=True)
     codes_ans = codes[: answers.size].reshape(answers.shape)
-    codes_lab = codes[answers.size:]
+    codes_lab = codes[answers.size :]
     counts = np.zeros((answers.shape[0], values.size))
-    np.add.at(counts, (np.repeat(np.arange(answers.shape[0]), answers.shape[1]), codes_ans.ravel()), 1)
+    np.add.at(
+        counts, (np.repeat(np.arange(answers.shape[0]), answers.shape[1]), codes_ans.ravel()), 1
+    )
     top = counts == counts.max(axis=1, keepdims=True)
     right = top[np.arange(len(labels)), codes_lab] / top.sum(axis=1)
     return float(1 - right.mean())
@@ -61,10 +64,14 @@ def plurality_vote_later_model(answers: np.ndarray) -> np.ndarray:
     return out
 
 
+def binomial_se(rate: float, n: int) -> float:
+    return float(np.sqrt(rate * (1 - rate) / n))
+
+
 def report(benchmark: str, *, genz: bool, n_sim: int, seed: int) -> None:
     pool = load_pool(benchmark, "test")
     # empty outputs are stored as None: they are abstentions, hence errors, coded explicitly
-    answers = np.where(pool.answer == None, "<none>", pool.answer)  # noqa: E711
+    answers = np.where(pd.isna(pool.answer), "<none>", pool.answer)
     labels = pool.reference
     errors = 1 - pool.correct.astype(np.int8)
     n, m = errors.shape
@@ -77,41 +84,63 @@ def report(benchmark: str, *, genz: bool, n_sim: int, seed: int) -> None:
         others = np.delete(model.corr_[i], i)
         print(f"| {name} | {model.error_rates_[i]:.3f} | {others.mean():.3f} |")
     raw = model.tetrachoric_[iu]
-    print(f"\n- pairwise tetrachoric rho: mean {raw.mean():.3f}, range [{raw.min():.3f}, {raw.max():.3f}], "
-          f"median asymptotic SE {np.median(model.tetrachoric_se_[iu]):.3f}; "
-          f"PSD repair changed entries by at most {np.abs(model.corr_ - model.tetrachoric_).max():.2e}")
-    print(f"- effective number of models: participation ratio "
-          f"{effective_number_of_models(model.corr_):.2f}, Kish {effective_number_of_models(model.corr_, 'kish'):.2f}")
+    repair = np.abs(model.corr_ - model.tetrachoric_).max()
+    n_part = effective_number_of_models(model.corr_)
+    n_kish = effective_number_of_models(model.corr_, "kish")
+    print(
+        f"\n- pairwise tetrachoric rho: mean {raw.mean():.3f}, "
+        f"range [{raw.min():.3f}, {raw.max():.3f}], "
+        f"median asymptotic SE {np.median(model.tetrachoric_se_[iu]):.3f}; "
+        f"PSD repair changed entries by at most {repair:.2e}"
+    )
+    print(f"- effective number of models: participation ratio {n_part:.2f}, Kish {n_kish:.2f}")
 
     p_bar, rho = float(model.error_rates_.mean()), model.rho_equi_
-    print(f"\nEquicorrelated summary: p̄ = {p_bar:.3f}, rho_equi = {rho:.3f} (binary model, balanced prior)")
-    print(f"- floor Φ(Φ⁻¹(p̄)/√ρ) = {equicorrelated_error_floor(p_bar, rho):.4f} (accuracy ceiling "
-          f"{1 - equicorrelated_error_floor(p_bar, rho):.4f}); I_∞ = {information_limit(p_bar, rho):.3f} bits; "
-          f"Fano bound {fano_lower_bound(p_bar, rho):.4f}")
+    floor = equicorrelated_error_floor(p_bar, rho)
+    print(
+        f"\nEquicorrelated summary: p̄ = {p_bar:.3f}, rho_equi = {rho:.3f} (binary, balanced prior)"
+    )
+    print(
+        f"- floor Φ(Φ⁻¹(p̄)/√ρ) = {floor:.4f} (accuracy ceiling {1 - floor:.4f}); "
+        f"I_∞ = {information_limit(p_bar, rho):.3f} bits; "
+        f"Fano bound {fano_lower_bound(p_bar, rho):.4f}"
+    )
     print(f"- majority vote of 9 equicorrelated models: {majority_vote_error(9, p_bar, rho):.4f}")
 
     if genz:
         start = time.perf_counter()
         be = bayes_error(model.error_rates_, model.corr_, rng=seed)
-        print(f"- fitted heterogeneous model, exact binary Bayes error of these 9 models: {be:.4f} "
-              f"({time.perf_counter() - start:.0f} s, Genz)")
+        print(
+            f"- fitted heterogeneous model, exact binary Bayes error of these 9 models: {be:.4f} "
+            f"({time.perf_counter() - start:.0f} s, Genz)"
+        )
 
     sim = model.simulate(n_sim, rng=seed, labels=np.resize(labels, n_sim))
-    sim_plurality = plurality_vote_error(sim.predictions, sim.labels)
-    sim_half = (sim.errors.sum(axis=1) >= 5).mean()
-    se = lambda x, k: np.sqrt(x * (1 - x) / k)  # noqa: E731
-    observed_plurality = plurality_vote_error(answers, labels)
-    observed_later = (plurality_vote_later_model(answers) != labels).mean()
-    observed_half = (errors.sum(axis=1) >= 5).mean()
+    rows = [
+        (
+            "9-model plurality-vote error (random tie breaks)",
+            plurality_vote_error(sim.predictions, sim.labels),
+            plurality_vote_error(answers, labels),
+        ),
+        (
+            "P(>= 5 of 9 wrong) (binary majority-vote error)",
+            (sim.errors.sum(axis=1) >= 5).mean(),
+            (errors.sum(axis=1) >= 5).mean(),
+        ),
+        ("P(all 9 wrong)", (sim.errors.sum(1) == m).mean(), (errors.sum(1) == m).mean()),
+    ]
     print(f"\n| quantity | fitted model (simulated, N={n_sim}) | observed (N={n}) |")
     print("|---|---|---|")
-    print(f"| 9-model plurality-vote error (random tie breaks) | {sim_plurality:.4f} ± "
-          f"{se(sim_plurality, n_sim):.4f} | {observed_plurality:.4f} ± {se(observed_plurality, n):.4f} |")
-    print(f"| same, ties to the later model in chain order | | {observed_later:.4f} |")
-    print(f"| P(>= 5 of 9 wrong) (binary majority-vote error) | {sim_half:.4f} ± {se(sim_half, n_sim):.4f} | "
-          f"{observed_half:.4f} ± {se(observed_half, n):.4f} |")
-    print(f"| P(all 9 wrong) | {(sim.errors.sum(1) == 9).mean():.4f} | {(errors.sum(1) == 9).mean():.4f} |")
-    print(f"| best single model error | {model.error_rates_.min():.4f} | {errors.mean(0).min():.4f} |")
+    for name, fitted, observed in rows:
+        print(
+            f"| {name} | {fitted:.4f} ± {binomial_se(fitted, n_sim):.4f} | "
+            f"{observed:.4f} ± {binomial_se(observed, n):.4f} |"
+        )
+    observed_later = (plurality_vote_later_model(answers) != labels).mean()
+    print(f"| plurality vote, ties to the later model in chain order | | {observed_later:.4f} |")
+    print(
+        f"| best single model error | {model.error_rates_.min():.4f} | {errors.mean(0).min():.4f} |"
+    )
     hist_sim = np.bincount(sim.errors.sum(axis=1), minlength=m + 1) / n_sim
     hist_obs = np.bincount(errors.sum(axis=1), minlength=m + 1) / n
     print("\nNumber of wrong models per query (fitted vs observed):\n")

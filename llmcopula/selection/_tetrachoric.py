@@ -111,7 +111,8 @@ def tetrachoric_se(h: FloatArray, k: FloatArray, r: FloatArray, tables: PairTabl
     """Asymptotic (delta-method) standard error of the tetrachoric estimate.
 
     Differentiating ``Φ₂(τ_i(p_i), τ_j(p_j); r) = p_11`` gives
-    ``φ₂·dr = dp₁₁ − a·dp_i − b·dp_j`` with ``a = Φ((k − rh)/√(1−r²))``, ``b = Φ((h − rk)/√(1−r²))``,
+    ``φ₂·dr = dp₁₁ − a·dp_i − b·dp_j`` with ``a = Φ((k − rh)/√(1−r²))`` and
+    ``b = Φ((h − rk)/√(1−r²))``,
     so ``r̂`` is linear in the cell proportions with coefficients ``c₁₁ = 1 − a − b``,
     ``c₁₀ = −a``, ``c₀₁ = −b``, ``c₀₀ = 0`` and, under multinomial sampling,
     ``Var(r̂) = (Σ c²p − (Σ c·p)²)/(N·φ₂²)``.
@@ -126,7 +127,9 @@ def tetrachoric_se(h: FloatArray, k: FloatArray, r: FloatArray, tables: PairTabl
     return np.sqrt(var)
 
 
-def pairwise_tetrachoric(errors: FloatArray, correction: float) -> tuple[FloatArray, FloatArray, PairTables]:
+def pairwise_tetrachoric(
+    errors: FloatArray, correction: float
+) -> tuple[FloatArray, FloatArray, PairTables]:
     """Matrices of tetrachoric correlations (unit diagonal) and of their standard errors."""
     m = errors.shape[1]
     tables = pair_tables(errors, correction)

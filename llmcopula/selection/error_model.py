@@ -117,7 +117,9 @@ class CorrelatedErrorModel:
     (5, 3)
     """
 
-    def __init__(self, *, class_conditional: bool = False, continuity_correction: float = 0.5) -> None:
+    def __init__(
+        self, *, class_conditional: bool = False, continuity_correction: float = 0.5
+    ) -> None:
         self.class_conditional = class_conditional
         self.continuity_correction = continuity_correction
 
@@ -139,7 +141,10 @@ class CorrelatedErrorModel:
         ``self``. The label distribution is unknown, so ``class_conditional`` must be False."""
         err = _check_errors(errors)
         if self.class_conditional:
-            raise ValueError("class_conditional: a class-conditional fit needs labels; use fit(predictions, labels)")
+            raise ValueError(
+                "class_conditional: a class-conditional fit needs labels; "
+                "use fit(predictions, labels)"
+            )
         self._fit(err, None, None, None)
         return self
 
@@ -149,8 +154,14 @@ class CorrelatedErrorModel:
         return cls(**options).fit_errors(errors)
 
     @classmethod
-    def from_parameters(cls, error_rates: ArrayLike, corr: ArrayLike, *, classes: ArrayLike | None = None,
-                        class_prior: ArrayLike | None = None) -> CorrelatedErrorModel:
+    def from_parameters(
+        cls,
+        error_rates: ArrayLike,
+        corr: ArrayLike,
+        *,
+        classes: ArrayLike | None = None,
+        class_prior: ArrayLike | None = None,
+    ) -> CorrelatedErrorModel:
         """A model with known parameters (a simulator with ground truth), without fitting.
 
         ``error_rates`` ``(M,)`` in (0, 1) and a correlation matrix ``corr`` ``(M, M)``
@@ -168,15 +179,28 @@ class CorrelatedErrorModel:
         (4, 3)
         """
         rates = np.asarray(error_rates, dtype=np.float64)
-        if rates.ndim != 1 or rates.size < 2 or np.isnan(rates).any() or (rates <= 0).any() or (rates >= 1).any():
-            raise ValueError("error_rates: expected at least 2 error rates in the open interval (0, 1)")
+        if (
+            rates.ndim != 1
+            or rates.size < 2
+            or np.isnan(rates).any()
+            or (rates <= 0).any()
+            or (rates >= 1).any()
+        ):
+            raise ValueError(
+                "error_rates: expected at least 2 error rates in the open interval (0, 1)"
+            )
         m = rates.size
         r = np.asarray(corr, dtype=np.float64)
         if r.shape != (m, m) or not np.isfinite(r).all():
             raise ValueError(f"corr: expected a finite ({m}, {m}) matrix, got shape {r.shape}")
-        if not np.allclose(r, r.T, atol=1e-10) or not np.allclose(np.diag(r), 1.0, atol=1e-10) \
-                or np.linalg.eigvalsh(r).min() < -1e-10:
-            raise ValueError("corr: must be a symmetric positive semi-definite matrix with a unit diagonal")
+        if (
+            not np.allclose(r, r.T, atol=1e-10)
+            or not np.allclose(np.diag(r), 1.0, atol=1e-10)
+            or np.linalg.eigvalsh(r).min() < -1e-10
+        ):
+            raise ValueError(
+                "corr: must be a symmetric positive semi-definite matrix with a unit diagonal"
+            )
         model = cls()
         model.n_samples_, model.n_models_ = 0, m
         model.classes_ = None if classes is None else np.asarray(classes)
@@ -197,14 +221,25 @@ class CorrelatedErrorModel:
         model.rho_equi_ = float((r.sum() - m) / (m * (m - 1)))
         return model
 
-    def _fit(self, errors: FloatArray, labels: NDArray[Any] | None, classes: NDArray[Any] | None,
-             prior: FloatArray | None) -> None:
+    def _fit(
+        self,
+        errors: FloatArray,
+        labels: NDArray[Any] | None,
+        classes: NDArray[Any] | None,
+        prior: FloatArray | None,
+    ) -> None:
         correction = _check_correction(self.continuity_correction)
         n, m = errors.shape
         self.n_samples_, self.n_models_ = n, m
         self.classes_, self.class_prior_ = classes, prior
         fitted = _fit_block(errors, correction, "errors")
-        (self.error_rates_, self.co_error_rates_, self.tetrachoric_, self.tetrachoric_se_, self.corr_) = fitted
+        (
+            self.error_rates_,
+            self.co_error_rates_,
+            self.tetrachoric_,
+            self.tetrachoric_se_,
+            self.corr_,
+        ) = fitted
         self.thresholds_ = special.ndtri(self.error_rates_)
         self.rho_equi_ = float((self.corr_.sum() - m) / (m * (m - 1)))
         if self.class_conditional and labels is not None and classes is not None:
@@ -212,8 +247,10 @@ class CorrelatedErrorModel:
             for y in classes:
                 rows = errors[labels == y]
                 if rows.shape[0] < 2:
-                    raise ValueError(f"labels: class {y!r} has {rows.shape[0]} row(s); a class-conditional "
-                                     "fit needs at least 2 per class")
+                    raise ValueError(
+                        f"labels: class {y!r} has {rows.shape[0]} row(s); a class-conditional "
+                        "fit needs at least 2 per class"
+                    )
                 block = _fit_block(rows, correction, f"errors of class {y!r}")
                 rates.append(block[0])
                 corrs.append(block[4])
@@ -223,8 +260,14 @@ class CorrelatedErrorModel:
     # ------------------------------------------------------------------------------------------
     # simulation
 
-    def simulate(self, n: int, rng: RNGLike = None, *, labels: ArrayLike | None = None,
-                 prior: ArrayLike | None = None) -> Simulation:
+    def simulate(
+        self,
+        n: int,
+        rng: RNGLike = None,
+        *,
+        labels: ArrayLike | None = None,
+        prior: ArrayLike | None = None,
+    ) -> Simulation:
         """Draw ``n`` rows of labels, errors and predictions from the fitted model.
 
         Labels: the given ``labels`` (length ``n``), else drawn from ``prior`` (``P(Y = 1)`` for
@@ -245,35 +288,58 @@ class CorrelatedErrorModel:
         gen = check_rng(rng)
         classes = self.classes_ if self.classes_ is not None else np.array([0, 1])
         if classes.size < 2:
-            raise ValueError("classes_: predictions can only be simulated with at least two classes")
+            raise ValueError(
+                "classes_: predictions can only be simulated with at least two classes"
+            )
         label_index = self._draw_label_index(n, gen, classes, labels, prior)
         errors = np.zeros((n, self.n_models_), dtype=np.int8)
         if self.class_conditional:
             for k in range(classes.size):
                 rows = label_index == k
                 if rows.any():
-                    errors[rows] = _draw_errors(int(rows.sum()), self.error_rates_by_class_[k],
-                                                self.corr_by_class_[k], gen)
+                    errors[rows] = _draw_errors(
+                        int(rows.sum()), self.error_rates_by_class_[k], self.corr_by_class_[k], gen
+                    )
         else:
             errors[:] = _draw_errors(n, self.error_rates_, self.corr_, gen)
         offset = gen.integers(1, classes.size, size=errors.shape)
-        pred_index = np.where(errors == 1, (label_index[:, None] + offset) % classes.size, label_index[:, None])
+        pred_index = np.where(
+            errors == 1, (label_index[:, None] + offset) % classes.size, label_index[:, None]
+        )
         return Simulation(errors, classes[pred_index], classes[label_index])
 
-    def bayes_error(self, models: ArrayLike | None = None, *, prior: float = 0.5, rng: RNGLike = None) -> float:
+    def bayes_error(
+        self, models: ArrayLike | None = None, *, prior: float = 0.5, rng: RNGLike = None
+    ) -> float:
         """Predicted Bayes (MAP) error of binary votes of a subset of the models under the fitted
         model: :func:`~llmcopula.selection.floors.bayes_error` with ``error_rates_`` and
         ``corr_`` restricted to ``models`` (column indices; default all). Genz's orthant
         probabilities make this cost about 0.05 s per pattern, i.e. ``2^len(models)`` of them."""
         self._check_fitted()
         idx = np.arange(self.n_models_) if models is None else np.asarray(models)
-        if idx.ndim != 1 or idx.size < 1 or idx.dtype.kind not in "iu" or (idx < 0).any() \
-                or (idx >= self.n_models_).any() or np.unique(idx).size != idx.size:
-            raise ValueError(f"models: expected distinct column indices in [0, {self.n_models_}), got {models!r}")
-        return bayes_error(self.error_rates_[idx], self.corr_[np.ix_(idx, idx)], prior=prior, rng=rng)
+        if (
+            idx.ndim != 1
+            or idx.size < 1
+            or idx.dtype.kind not in "iu"
+            or (idx < 0).any()
+            or (idx >= self.n_models_).any()
+            or np.unique(idx).size != idx.size
+        ):
+            raise ValueError(
+                f"models: expected distinct column indices in [0, {self.n_models_}), got {models!r}"
+            )
+        return bayes_error(
+            self.error_rates_[idx], self.corr_[np.ix_(idx, idx)], prior=prior, rng=rng
+        )
 
-    def _draw_label_index(self, n: int, gen: np.random.Generator, classes: NDArray[Any],
-                          labels: ArrayLike | None, prior: ArrayLike | None) -> NDArray[np.intp]:
+    def _draw_label_index(
+        self,
+        n: int,
+        gen: np.random.Generator,
+        classes: NDArray[Any],
+        labels: ArrayLike | None,
+        prior: ArrayLike | None,
+    ) -> NDArray[np.intp]:
         if labels is not None:
             labs = np.asarray(labels)
             if labs.shape != (n,):
@@ -281,31 +347,51 @@ class CorrelatedErrorModel:
             index = np.searchsorted(classes, labs)
             bad = (index >= classes.size) | (classes[np.minimum(index, classes.size - 1)] != labs)
             if bad.any():
-                raise ValueError(f"labels: {int(bad.sum())} label(s) are not among the classes {classes.tolist()}")
+                raise ValueError(
+                    f"labels: {int(bad.sum())} label(s) are not among the classes "
+                    f"{classes.tolist()}"
+                )
             return index
         if prior is None:
-            probs = self.class_prior_ if self.class_prior_ is not None else np.full(classes.size, 1 / classes.size)
+            probs = (
+                self.class_prior_
+                if self.class_prior_ is not None
+                else np.full(classes.size, 1 / classes.size)
+            )
         else:
             pr = np.asarray(prior, dtype=np.float64)
             probs = np.array([1 - pr, pr]) if pr.ndim == 0 and classes.size == 2 else pr
-            if probs.shape != (classes.size,) or np.isnan(probs).any() or (probs < 0).any() \
-                    or not np.isclose(probs.sum(), 1.0):
-                raise ValueError(f"prior: expected P(Y=1) in [0, 1] for two classes or {classes.size} "
-                                 f"probabilities summing to 1, got {prior!r}")
+            if (
+                probs.shape != (classes.size,)
+                or np.isnan(probs).any()
+                or (probs < 0).any()
+                or not np.isclose(probs.sum(), 1.0)
+            ):
+                raise ValueError(
+                    f"prior: expected P(Y=1) in [0, 1] for two classes or {classes.size} "
+                    f"probabilities summing to 1, got {prior!r}"
+                )
         return gen.choice(classes.size, size=n, p=probs)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "corr_"):
-            raise ValueError("model: this CorrelatedErrorModel is not fitted yet; call fit or fit_errors first")
+            raise ValueError(
+                "model: this CorrelatedErrorModel is not fitted yet; call fit or fit_errors first"
+            )
 
     def __repr__(self) -> str:
-        return (f"CorrelatedErrorModel(class_conditional={self.class_conditional!r}, "
-                f"continuity_correction={self.continuity_correction!r})")
+        return (
+            f"CorrelatedErrorModel(class_conditional={self.class_conditional!r}, "
+            f"continuity_correction={self.continuity_correction!r})"
+        )
 
     # scikit-learn's parameter protocol, without depending on scikit-learn
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor options, as in scikit-learn."""
-        return {"class_conditional": self.class_conditional, "continuity_correction": self.continuity_correction}
+        return {
+            "class_conditional": self.class_conditional,
+            "continuity_correction": self.continuity_correction,
+        }
 
     def set_params(self, **params: Any) -> CorrelatedErrorModel:
         """Set constructor options, as in scikit-learn."""
@@ -319,13 +405,16 @@ class CorrelatedErrorModel:
 # ----------------------------------------------------------------------------------------------
 
 
-def _draw_errors(n: int, rates: FloatArray, corr: FloatArray, gen: np.random.Generator) -> NDArray[np.int8]:
+def _draw_errors(
+    n: int, rates: FloatArray, corr: FloatArray, gen: np.random.Generator
+) -> NDArray[np.int8]:
     u = MultivariateGaussianCopula(corr).sample(n, rng=gen)
     return (u < rates).astype(np.int8)
 
 
-def _fit_block(errors: FloatArray, correction: float, what: str
-               ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+def _fit_block(
+    errors: FloatArray, correction: float, what: str
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Error rates, co-error rates, pairwise tetrachoric matrix, its SE and the repaired matrix."""
     n = errors.shape[0]
     counts = errors.sum(axis=0)
@@ -334,12 +423,17 @@ def _fit_block(errors: FloatArray, correction: float, what: str
         never = np.flatnonzero(counts == 0).tolist()
         always = np.flatnonzero(counts == n).tolist()
         warnings.warn(
-            f"{what}: model(s) {never} never wrong and {always} always wrong in {n} rows; their error "
-            f"count k is replaced by k ± {correction} so that the thresholds Φ⁻¹(p) stay finite",
-            UserWarning, stacklevel=4,
+            f"{what}: model(s) {never} never wrong and {always} always wrong in {n} rows; their "
+            f"error count k is replaced by k ± {correction} so that the thresholds Φ⁻¹(p) stay "
+            "finite",
+            UserWarning,
+            stacklevel=4,
         )
-    rates = np.where(counts == 0, correction / (n + 2 * correction),
-                     np.where(counts == n, (n + correction) / (n + 2 * correction), counts / n))
+    rates = np.where(
+        counts == 0,
+        correction / (n + 2 * correction),
+        np.where(counts == n, (n + correction) / (n + 2 * correction), counts / n),
+    )
     co_error = errors.T @ errors / n
     np.fill_diagonal(co_error, counts / n)
     pairwise, se, _ = pairwise_tetrachoric(errors, correction)
@@ -350,7 +444,12 @@ def _fit_block(errors: FloatArray, correction: float, what: str
 
 
 def _check_correction(c: Any) -> float:
-    if isinstance(c, bool) or not isinstance(c, (int, float, np.floating, np.integer)) or not np.isfinite(c) or c <= 0:
+    if (
+        isinstance(c, bool)
+        or not isinstance(c, (int, float, np.floating, np.integer))
+        or not np.isfinite(c)
+        or c <= 0
+    ):
         raise ValueError(f"continuity_correction: expected a positive number, got {c!r}")
     return float(c)
 
@@ -358,7 +457,9 @@ def _check_correction(c: Any) -> float:
 def _check_errors(errors: ArrayLike) -> FloatArray:
     arr = np.asarray(errors)
     if arr.ndim != 2:
-        raise ValueError(f"errors: expected a 2-d array (n_samples, n_models), got shape {arr.shape}")
+        raise ValueError(
+            f"errors: expected a 2-d array (n_samples, n_models), got shape {arr.shape}"
+        )
     if arr.dtype.kind not in "biuf":
         raise ValueError(f"errors: expected a numeric 0/1 matrix, got dtype {arr.dtype}")
     arr = arr.astype(np.float64)
@@ -373,7 +474,9 @@ def _check_errors(errors: ArrayLike) -> FloatArray:
 def _check_shape(shape: tuple[int, ...], name: str) -> None:
     n, m = shape
     if m < 2:
-        raise ValueError(f"{name}: a correlated-error model needs at least 2 models (columns), got {m}")
+        raise ValueError(
+            f"{name}: a correlated-error model needs at least 2 models (columns), got {m}"
+        )
     if n < 2:
         raise ValueError(f"{name}: need at least 2 rows, got {n}")
 
@@ -382,22 +485,32 @@ def _is_missing(arr: NDArray[Any]) -> NDArray[np.bool_]:
     if arr.dtype.kind == "f":
         return np.isnan(arr)
     if arr.dtype.kind == "O":
-        return np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)(arr).astype(bool)
+        return np.frompyfunc(lambda v: v is None or (isinstance(v, float) and np.isnan(v)), 1, 1)(
+            arr
+        ).astype(bool)
     return np.zeros(arr.shape, dtype=bool)
 
 
-def _check_predictions(predictions: ArrayLike, labels: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
+def _check_predictions(
+    predictions: ArrayLike, labels: ArrayLike
+) -> tuple[NDArray[Any], NDArray[Any]]:
     preds = np.asarray(predictions)
     labs = np.asarray(labels)
     if preds.ndim != 2:
-        raise ValueError(f"predictions: expected a 2-d array (n_samples, n_models), got shape {preds.shape}")
+        raise ValueError(
+            f"predictions: expected a 2-d array (n_samples, n_models), got shape {preds.shape}"
+        )
     if labs.ndim != 1 or labs.shape[0] != preds.shape[0]:
-        raise ValueError(f"labels: expected shape ({preds.shape[0]},) to match predictions, got {labs.shape}")
+        raise ValueError(
+            f"labels: expected shape ({preds.shape[0]},) to match predictions, got {labs.shape}"
+        )
     for arr, name in ((preds, "predictions"), (labs, "labels")):
         missing = _is_missing(arr)
         if missing.any():
-            raise ValueError(f"{name}: contains {int(missing.sum())} missing value(s) (NaN or None); "
-                             "read CSVs with keep_default_na=False and encode abstentions explicitly")
+            raise ValueError(
+                f"{name}: contains {int(missing.sum())} missing value(s) (NaN or None); "
+                "read CSVs with keep_default_na=False and encode abstentions explicitly"
+            )
     _check_shape(preds.shape, "predictions")
     if labs.dtype.kind == "O" and not all(isinstance(v, Hashable) for v in labs):
         raise ValueError("labels: entries must be hashable")

@@ -33,26 +33,26 @@ binomial mixture).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from .._validation import RNGLike, check_finite_array, check_positive_int, check_rng
+from .._validation import RNGLike, check_finite_array, check_rng
 
 __all__ = [
-    "equicorrelated_error_floor",
-    "information_limit",
-    "fano_lower_bound",
-    "majority_vote_error",
-    "equicorrelated_bayes_error",
-    "error_pattern_probabilities",
     "bayes_error",
-    "effective_number_of_models",
     "binary_entropy",
+    "effective_number_of_models",
+    "equicorrelated_bayes_error",
+    "equicorrelated_error_floor",
+    "error_pattern_probabilities",
+    "fano_lower_bound",
+    "information_limit",
     "inverse_binary_entropy",
+    "majority_vote_error",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -84,7 +84,8 @@ def _check_rho(rho: ArrayLike, name: str = "rho") -> FloatArray:
     arr = check_finite_array(rho, name)
     if (arr < 0).any() or (arr > 1).any():
         raise ValueError(
-            f"{name}: the equicorrelation must lie in [0, 1], got range [{arr.min():.6g}, {arr.max():.6g}]"
+            f"{name}: the equicorrelation must lie in [0, 1], got range "
+            f"[{arr.min():.6g}, {arr.max():.6g}]"
         )
     return arr
 
@@ -222,14 +223,14 @@ def inverse_binary_entropy(h: ArrayLike) -> FloatArray:
     return out[()] if out.ndim == 0 else out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hermite_rule(n: int) -> tuple[FloatArray, FloatArray]:
     """Gauss–Hermite rule for E[f(Z)], Z ~ N(0, 1)."""
     x, w = np.polynomial.hermite_e.hermegauss(n)
     return x, w / np.sqrt(2.0 * np.pi)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre_rule(n: int) -> tuple[FloatArray, FloatArray]:
     """Gauss–Legendre rule on [0, 1]."""
     x, w = np.polynomial.legendre.leggauss(n)
@@ -268,12 +269,16 @@ def _conditional_entropy_limit(d: FloatArray, pi1: FloatArray) -> FloatArray:
         wx = np.tile(0.25 * w, edges.size)
         db, Lb, p0, p1 = d[big, None], L[big, None], pi0[big, None], pi1[big, None]
         sd = 2.0 * db
-        dens = p0 * stats.norm.pdf(x, Lb - 2 * db**2, sd) + p1 * stats.norm.pdf(x, Lb + 2 * db**2, sd)
+        dens = p0 * stats.norm.pdf(x, Lb - 2 * db**2, sd) + p1 * stats.norm.pdf(
+            x, Lb + 2 * db**2, sd
+        )
         out[big] = (dens * _entropy_of_logit(x)) @ wx
     return out / np.log(2.0)
 
 
-def _limit_conditional_entropy(p: ArrayLike, rho: ArrayLike, prior: ArrayLike) -> tuple[FloatArray, FloatArray]:
+def _limit_conditional_entropy(
+    p: ArrayLike, rho: ArrayLike, prior: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """Broadcast inputs, return ``(H(Y), H(Y|G))`` in bits."""
     p_arr = _check_error_rate(p)
     rho_arr = _check_rho(rho)
@@ -347,7 +352,9 @@ def fano_lower_bound(p: ArrayLike, rho: ArrayLike, prior: ArrayLike = 0.5) -> Fl
 # finite n, equicorrelated
 
 
-def _binomial_mixture_sf(t: FloatArray, n: FloatArray, tau: FloatArray, rho: FloatArray) -> FloatArray:
+def _binomial_mixture_sf(
+    t: FloatArray, n: FloatArray, tau: FloatArray, rho: FloatArray
+) -> FloatArray:
     """``P(K > t)`` for ``K | W ~ Binomial(n, q(W))``, ``q(w) = Φ((τ − √ρ·w)/√(1−ρ))``.
 
     Flat arrays of equal length with ``0 < rho < 1``, finite ``tau`` and ``0 <= t < n``. The
@@ -404,7 +411,9 @@ def _broadcast_equicorrelated(n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior:
     return np.broadcast_arrays(n_arr.astype(np.float64), p_arr, rho_arr, pi1)
 
 
-def majority_vote_error(n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior: ArrayLike = 0.5) -> FloatArray:
+def majority_vote_error(
+    n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior: ArrayLike = 0.5
+) -> FloatArray:
     """Error of the majority vote of ``n`` equicorrelated models with error rate ``p``.
 
     ``P_e^MV(n) = ∫ φ(w)·{P[Bin(n, q(w)) > n/2] + c·P[Bin(n, q(w)) = n/2]} dw`` with
@@ -440,13 +449,16 @@ def majority_vote_error(n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior: Array
     tie = np.zeros_like(n_f)
     if even.any():
         tie[even] = (
-            _equicorrelated_sf(half[even] - 1, n_f[even], p_arr[even], rho_arr[even]) - above_half[even]
+            _equicorrelated_sf(half[even] - 1, n_f[even], p_arr[even], rho_arr[even])
+            - above_half[even]
         )
     out = (above_half + np.minimum(pi1, 1 - pi1) * tie).reshape(shape)
     return out[()] if out.ndim == 0 else out
 
 
-def equicorrelated_bayes_error(n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior: ArrayLike = 0.5) -> FloatArray:
+def equicorrelated_bayes_error(
+    n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior: ArrayLike = 0.5
+) -> FloatArray:
     """Bayes (MAP) error of ``n`` equicorrelated models with error rate ``p``: the finite-``n``
     curve that decreases to :func:`equicorrelated_error_floor`.
 
@@ -470,7 +482,9 @@ def equicorrelated_bayes_error(n: ArrayLike, p: ArrayLike, rho: ArrayLike, prior
     n_f, p_arr, rho_arr, pi1 = _broadcast_equicorrelated(n, p, rho, prior)
     shape = n_f.shape
     out = np.empty(n_f.size)
-    for i, (ni, pi, ri, wi) in enumerate(zip(n_f.ravel(), p_arr.ravel(), rho_arr.ravel(), pi1.ravel())):
+    for i, (ni, pi, ri, wi) in enumerate(
+        zip(n_f.ravel(), p_arr.ravel(), rho_arr.ravel(), pi1.ravel())
+    ):
         t = np.arange(-1.0, ni + 1.0)
         ones = np.ones_like(t)
         sf = _equicorrelated_sf(t, ni * ones, pi * ones, ri * ones)  # P(errors > t)
@@ -506,12 +520,17 @@ def _check_corr(corr: ArrayLike, m: int) -> FloatArray:
     if not np.allclose(r, r.T, atol=1e-10) or not np.allclose(np.diag(r), 1.0, atol=1e-10):
         raise ValueError("corr: must be a symmetric matrix with a unit diagonal")
     if np.linalg.eigvalsh(r).min() < -1e-10:
-        raise ValueError("corr: must be positive semi-definite (repair it with nearest_correlation)")
+        raise ValueError(
+            "corr: must be positive semi-definite (repair it with nearest_correlation)"
+        )
     return r
 
 
-def _one_factor_pattern_probabilities(p: FloatArray, loadings: FloatArray, patterns: NDArray[np.int8]) -> FloatArray:
-    """``P(E = e) = ∫ φ(w) Π_i q_i(w)^{e_i} (1 − q_i(w))^{1−e_i} dw``, ``q_i = Φ((τ_i − λ_i w)/√(1−λ_i²))``."""
+def _one_factor_pattern_probabilities(
+    p: FloatArray, loadings: FloatArray, patterns: NDArray[np.int8]
+) -> FloatArray:
+    """``P(E = e) = ∫ φ(w) Π_i q_i(w)^{e_i} (1 − q_i(w))^{1−e_i} dw`` with
+    ``q_i = Φ((τ_i − λ_i w)/√(1−λ_i²))``."""
     lam = loadings
     tau = special.ndtri(p)
     resid = np.sqrt(np.clip(1.0 - lam**2, 0.0, None))

@@ -21,17 +21,21 @@ from llmcopula.selection.floors import bayes_error, majority_vote_error
 
 def _latent_errors(n: int, rates: np.ndarray, corr: np.ndarray, seed: int) -> np.ndarray:
     """Errors drawn with numpy's own multivariate normal: independent of the model's simulator."""
-    z = np.random.default_rng(seed).multivariate_normal(np.zeros(len(rates)), corr, size=n, method="cholesky")
+    z = np.random.default_rng(seed).multivariate_normal(
+        np.zeros(len(rates)), corr, size=n, method="cholesky"
+    )
     return (z < special.ndtri(rates)).astype(np.int8)
 
 
 RATES = np.array([0.1, 0.2, 0.3, 0.45])
-CORR = np.array([
-    [1.0, 0.8, 0.4, 0.2],
-    [0.8, 1.0, 0.4, 0.3],
-    [0.4, 0.4, 1.0, -0.2],
-    [0.2, 0.3, -0.2, 1.0],
-])
+CORR = np.array(
+    [
+        [1.0, 0.8, 0.4, 0.2],
+        [0.8, 1.0, 0.4, 0.3],
+        [0.4, 0.4, 1.0, -0.2],
+        [0.2, 0.3, -0.2, 1.0],
+    ]
+)
 
 
 def test_tetrachoric_fit_recovers_known_correlations_within_four_standard_errors():
@@ -44,7 +48,9 @@ def test_tetrachoric_fit_recovers_known_correlations_within_four_standard_errors
     # rates: binomial SE sqrt(p(1-p)/n)
     se_rates = np.sqrt(RATES * (1 - RATES) / 20_000)
     assert (np.abs(model.error_rates_ - RATES) < 4 * se_rates).all()
-    assert model.corr_ == pytest.approx(model.tetrachoric_, abs=1e-6)  # already PSD: repair is a no-op
+    assert model.corr_ == pytest.approx(
+        model.tetrachoric_, abs=1e-6
+    )  # already PSD: repair is a no-op
     assert model.rho_equi_ == pytest.approx(model.corr_[i, j].mean())
     assert model.thresholds_ == pytest.approx(special.ndtri(model.error_rates_))
 
@@ -106,7 +112,11 @@ def test_empty_cell_gets_a_continuity_correction_and_a_finite_estimate():
     model = CorrelatedErrorModel().fit_errors(np.array(rows))
     r = model.tetrachoric_[0, 1]
     assert -1 < r < -0.5
-    smaller = CorrelatedErrorModel(continuity_correction=0.01).fit_errors(np.array(rows)).tetrachoric_[0, 1]
+    smaller = (
+        CorrelatedErrorModel(continuity_correction=0.01)
+        .fit_errors(np.array(rows))
+        .tetrachoric_[0, 1]
+    )
     assert -1 < smaller < r  # a smaller correction moves the estimate toward the r = -1 limit
 
 
@@ -123,7 +133,9 @@ def test_model_never_wrong_warns_and_gets_a_finite_threshold():
 def test_fit_from_multiclass_predictions_equals_fit_from_errors():
     rng = np.random.default_rng(4)
     labels = rng.choice(np.array(["A", "B", "C", "D"]), size=800)
-    preds = np.where(rng.random((800, 3)) < 0.7, labels[:, None], rng.choice(["A", "B", "C", "D", ""], (800, 3)))
+    preds = np.where(
+        rng.random((800, 3)) < 0.7, labels[:, None], rng.choice(["A", "B", "C", "D", ""], (800, 3))
+    )
     from_preds = CorrelatedErrorModel().fit(preds, labels)
     from_errors = CorrelatedErrorModel.from_errors(preds != labels[:, None])
     assert np.array_equal(from_preds.corr_, from_errors.corr_)
@@ -183,7 +195,9 @@ def test_class_conditional_fit_recovers_per_class_parameters():
     i, j = np.triu_indices(3, k=1)
     fit1 = CorrelatedErrorModel().fit_errors(e1)
     assert np.array_equal(model.corr_by_class_[1], fit1.corr_)
-    assert (np.abs(model.corr_by_class_[1][i, j] - corr1[i, j]) < 4 * fit1.tetrachoric_se_[i, j]).all()
+    assert (
+        np.abs(model.corr_by_class_[1][i, j] - corr1[i, j]) < 4 * fit1.tetrachoric_se_[i, j]
+    ).all()
     # the simulator draws each class from its own parameters
     sim = model.simulate(40_000, rng=3, labels=np.ones(40_000, int))
     se1 = np.sqrt(rates1 * (1 - rates1) / 40_000) + np.sqrt(rates1 * (1 - rates1) / 10_000)
@@ -216,16 +230,36 @@ def test_get_params_and_repr_follow_scikit_learn():
         (lambda: CorrelatedErrorModel().fit_errors(np.array([[0, 2], [1, 0]])), "errors"),
         (lambda: CorrelatedErrorModel().fit_errors(np.zeros(5)), "errors"),
         (lambda: CorrelatedErrorModel().fit_errors(np.zeros((1, 3))), "errors"),
-        (lambda: CorrelatedErrorModel().fit(np.array([["A", None], ["B", "C"]], dtype=object), ["A", "B"]),
-         "predictions"),
+        (
+            lambda: CorrelatedErrorModel().fit(
+                np.array([["A", None], ["B", "C"]], dtype=object), ["A", "B"]
+            ),
+            "predictions",
+        ),
         (lambda: CorrelatedErrorModel().fit(np.array([["A", "B"], ["B", "C"]]), ["A"]), "labels"),
-        (lambda: CorrelatedErrorModel().fit(np.array([[1.0, 0.0], [1.0, 0.0]]), [np.nan, 1.0]), "labels"),
-        (lambda: CorrelatedErrorModel(continuity_correction=0).fit_errors(np.eye(3)), "continuity_correction"),
-        (lambda: CorrelatedErrorModel(class_conditional=True).fit_errors(np.eye(3)), "class_conditional"),
-        (lambda: CorrelatedErrorModel(class_conditional=True).fit(np.array([[0, 1], [1, 1], [1, 0]]), [0, 0, 1]),
-         "labels"),
+        (
+            lambda: CorrelatedErrorModel().fit(np.array([[1.0, 0.0], [1.0, 0.0]]), [np.nan, 1.0]),
+            "labels",
+        ),
+        (
+            lambda: CorrelatedErrorModel(continuity_correction=0).fit_errors(np.eye(3)),
+            "continuity_correction",
+        ),
+        (
+            lambda: CorrelatedErrorModel(class_conditional=True).fit_errors(np.eye(3)),
+            "class_conditional",
+        ),
+        (
+            lambda: CorrelatedErrorModel(class_conditional=True).fit(
+                np.array([[0, 1], [1, 1], [1, 0]]), [0, 0, 1]
+            ),
+            "labels",
+        ),
         (lambda: CorrelatedErrorModel().simulate(5), "model"),
-        (lambda: CorrelatedErrorModel.from_parameters(RATES, CORR).simulate(3, labels=[0, 1, 2]), "labels"),
+        (
+            lambda: CorrelatedErrorModel.from_parameters(RATES, CORR).simulate(3, labels=[0, 1, 2]),
+            "labels",
+        ),
         (lambda: CorrelatedErrorModel.from_parameters(RATES, CORR).simulate(3, prior=1.5), "prior"),
         (lambda: CorrelatedErrorModel.from_parameters(RATES, CORR).simulate(0), "n"),
         (lambda: CorrelatedErrorModel.from_parameters([0.2, 1.0], np.eye(2)), "error_rates"),
@@ -241,7 +275,10 @@ def test_bad_inputs_raise_value_error_naming_the_argument(call, name):
 
 def _mmlu_test_errors() -> tuple[np.ndarray, list[str]]:
     data = Path(llmcopula.__file__).parent / "datasets" / "data" / "cascades"
-    frames = [pd.read_csv(data / f"mmlu__{chain}__test.csv.gz", keep_default_na=False) for chain in ("llama", "qwen_oai")]
+    frames = [
+        pd.read_csv(data / f"mmlu__{chain}__test.csv.gz", keep_default_na=False)
+        for chain in ("llama", "qwen_oai")
+    ]
     wide = pd.concat(frames).pivot(index="query_id", columns="model", values="correct")
     return 1 - wide.to_numpy(), list(wide.columns)
 
@@ -250,7 +287,12 @@ def test_fit_on_shipped_mmlu_data_reproduces_the_readme_accuracies():
     errors, models = _mmlu_test_errors()
     assert errors.shape == (1531, 9)
     model = CorrelatedErrorModel().fit_errors(errors)
-    readme_accuracy = {"llama3.1-405b": 0.852, "gpt-4o": 0.836, "llama3.2-1b": 0.425, "qwen2.5-72b-instruct": 0.820}
+    readme_accuracy = {
+        "llama3.1-405b": 0.852,
+        "gpt-4o": 0.836,
+        "llama3.2-1b": 0.425,
+        "qwen2.5-72b-instruct": 0.820,
+    }
     for name, acc in readme_accuracy.items():
         assert 1 - model.error_rates_[models.index(name)] == pytest.approx(acc, abs=5e-4)
     assert np.linalg.eigvalsh(model.corr_).min() > -1e-10

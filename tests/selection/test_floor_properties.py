@@ -25,7 +25,9 @@ priors = st.floats(0.05, 0.95)
 @given(p=error_rates, rho1=correlations, rho2=correlations, prior=priors)
 def test_floor_is_non_decreasing_in_rho(p, rho1, rho2, prior):
     lo, hi = sorted((rho1, rho2))
-    assert equicorrelated_error_floor(p, lo, prior) <= equicorrelated_error_floor(p, hi, prior) + 1e-12
+    assert (
+        equicorrelated_error_floor(p, lo, prior) <= equicorrelated_error_floor(p, hi, prior) + 1e-12
+    )
 
 
 @given(p1=error_rates, p2=error_rates, rho=correlations)

@@ -43,15 +43,17 @@ def _limit_densities(p: float, rho: float, prior: float):
     mu, s = tau / np.sqrt(1 - rho), np.sqrt(rho / (1 - rho))
     # scalar math instead of scipy.stats keeps the thousands of integrand calls cheap.
     c = 1.0 / (s * math.sqrt(2 * math.pi))
-    f0 = lambda g: (1 - prior) * c * math.exp(-0.5 * ((g - mu) / s) ** 2)  # noqa: E731
-    f1 = lambda g: prior * c * math.exp(-0.5 * ((g + mu) / s) ** 2)  # noqa: E731
+    f0 = lambda g: (1 - prior) * c * math.exp(-0.5 * ((g - mu) / s) ** 2)
+    f1 = lambda g: prior * c * math.exp(-0.5 * ((g + mu) / s) ** 2)
     return f0, f1, abs(mu) + 40 * s
 
 
 def _quad_floor(p: float, rho: float, prior: float) -> float:
     """Bayes error of the limit problem, ∫ min(π₀f₀, π₁f₁), by adaptive quadrature."""
     f0, f1, lim = _limit_densities(p, rho, prior)
-    val, _ = integrate.quad(lambda g: min(f0(g), f1(g)), -lim, lim, points=[0.0], limit=500, epsabs=1e-12)
+    val, _ = integrate.quad(
+        lambda g: min(f0(g), f1(g)), -lim, lim, points=[0.0], limit=500, epsabs=1e-12
+    )
     return val
 
 
@@ -103,16 +105,31 @@ def test_information_limit_reproduces_the_reference_table(p, rho, floor, info, f
         assert abs(value - info) <= 5e-4
 
 
-@pytest.mark.parametrize(("p", "rho", "prior"), [(0.2, 0.1, 0.5), (0.3, 0.5, 0.5), (0.45, 0.9, 0.5),
-                                                 (0.3, 0.5, 0.3), (0.1, 0.7, 0.8), (0.49, 0.2, 0.1)])
+@pytest.mark.parametrize(
+    ("p", "rho", "prior"),
+    [
+        (0.2, 0.1, 0.5),
+        (0.3, 0.5, 0.5),
+        (0.45, 0.9, 0.5),
+        (0.3, 0.5, 0.3),
+        (0.1, 0.7, 0.8),
+        (0.49, 0.2, 0.1),
+    ],
+)
 def test_information_limit_matches_adaptive_quadrature(p, rho, prior):
-    assert information_limit(p, rho, prior) == pytest.approx(_quad_information(p, rho, prior), abs=1e-9)
+    assert information_limit(p, rho, prior) == pytest.approx(
+        _quad_information(p, rho, prior), abs=1e-9
+    )
 
 
-@pytest.mark.parametrize(("p", "rho", "prior"), [(0.2, 0.3, 0.5), (0.3, 0.5, 0.3), (0.1, 0.05, 0.5),
-                                                 (0.4, 0.9, 0.7), (0.25, 0.6, 0.1)])
+@pytest.mark.parametrize(
+    ("p", "rho", "prior"),
+    [(0.2, 0.3, 0.5), (0.3, 0.5, 0.3), (0.1, 0.05, 0.5), (0.4, 0.9, 0.7), (0.25, 0.6, 0.1)],
+)
 def test_closed_form_floor_equals_quadrature_bayes_floor(p, rho, prior):
-    assert equicorrelated_error_floor(p, rho, prior) == pytest.approx(_quad_floor(p, rho, prior), abs=1e-9)
+    assert equicorrelated_error_floor(p, rho, prior) == pytest.approx(
+        _quad_floor(p, rho, prior), abs=1e-9
+    )
 
 
 def test_general_prior_floor_matches_documented_value():
@@ -151,8 +168,11 @@ def test_majority_vote_error_matches_adaptive_quadrature(n, p, rho):
 
 def test_majority_vote_limits():
     n = np.arange(1, 30)
-    assert np.allclose(majority_vote_error(n, 0.3, 0.0),
-                       stats.binom.sf(n // 2, n, 0.3) + np.where(n % 2 == 0, 0.5, 0) * stats.binom.pmf(n // 2, n, 0.3))
+    assert np.allclose(
+        majority_vote_error(n, 0.3, 0.0),
+        stats.binom.sf(n // 2, n, 0.3)
+        + np.where(n % 2 == 0, 0.5, 0) * stats.binom.pmf(n // 2, n, 0.3),
+    )
     assert np.allclose(majority_vote_error(n, 0.3, 1.0), 0.3)
     assert majority_vote_error(1, 0.27, 0.6) == pytest.approx(0.27, abs=1e-12)
     assert majority_vote_error(5, 0.0, 0.6) == 0.0
@@ -166,11 +186,21 @@ def test_tie_goes_to_the_prior_majority_class():
 
 def test_bayes_curve_equals_majority_vote_for_balanced_prior():
     n = np.arange(1, 16)
-    assert np.allclose(equicorrelated_bayes_error(n, 0.25, 0.4), majority_vote_error(n, 0.25, 0.4), atol=1e-12)
+    assert np.allclose(
+        equicorrelated_bayes_error(n, 0.25, 0.4), majority_vote_error(n, 0.25, 0.4), atol=1e-12
+    )
 
 
-@pytest.mark.parametrize(("n", "p", "rho", "prior"), [(3, 0.3, 0.5, 0.3), (6, 0.2, 0.3, 0.5), (7, 0.35, 0.8, 0.7),
-                                                      (4, 0.1, 0.95, 0.2), (8, 0.4, 0.1, 0.35)])
+@pytest.mark.parametrize(
+    ("n", "p", "rho", "prior"),
+    [
+        (3, 0.3, 0.5, 0.3),
+        (6, 0.2, 0.3, 0.5),
+        (7, 0.35, 0.8, 0.7),
+        (4, 0.1, 0.95, 0.2),
+        (8, 0.4, 0.1, 0.35),
+    ],
+)
 def test_bayes_curve_matches_pattern_enumeration(n, p, rho, prior):
     """The threshold formula (monotone likelihood ratio) against Σ_x min(π₀P(x|0), π₁P(x|1))."""
     enumerated = bayes_error(np.full(n, p), loadings=np.full(n, np.sqrt(rho)), prior=prior)
@@ -185,9 +215,17 @@ def test_bayes_curve_at_forty_models_matches_a_sum_over_vote_counts():
     def pmf(k: int) -> float:
         def integrand(w: float) -> float:
             q = special.ndtr((tau - math.sqrt(rho) * w) / math.sqrt(1 - rho))
-            return math.exp(-0.5 * w * w) / math.sqrt(2 * math.pi) * special.binom(n, k) * q**k * (1 - q) ** (n - k)
+            return (
+                math.exp(-0.5 * w * w)
+                / math.sqrt(2 * math.pi)
+                * special.binom(n, k)
+                * q**k
+                * (1 - q) ** (n - k)
+            )
 
-        return integrate.quad(integrand, -12, 12, points=[tau / math.sqrt(rho)], limit=500, epsabs=1e-13)[0]
+        return integrate.quad(
+            integrand, -12, 12, points=[tau / math.sqrt(rho)], limit=500, epsabs=1e-13
+        )[0]
 
     errors_pmf = np.array([pmf(k) for k in range(n + 1)])
     # K = votes for "1": K = errors given Y = 0 and K = n − errors given Y = 1.
@@ -214,7 +252,9 @@ def test_general_corr_path_agrees_with_one_factor_quadrature():
     genz = error_pattern_probabilities(p, corr, rng=1)
     # Genz's algorithm stops at an estimated absolute error of 1e-5 per pattern.
     assert np.abs(genz - exact).max() < 5e-5
-    assert bayes_error(p, corr, prior=0.4, rng=1) == pytest.approx(bayes_error(p, loadings=lam, prior=0.4), abs=2e-4)
+    assert bayes_error(p, corr, prior=0.4, rng=1) == pytest.approx(
+        bayes_error(p, loadings=lam, prior=0.4), abs=2e-4
+    )
 
 
 def test_bayes_error_brute_force_single_model_and_marginals():

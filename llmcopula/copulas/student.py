@@ -121,8 +121,19 @@ class StudentTCopula(BivariateCopula):
 
     # ------------------------------------------------------------------------------------------
     def _scores(self, u: FloatArray) -> FloatArray:
-        # scipy's stdtrit returns +inf at u = 0 (scipy 1.17); the limit is -inf.
-        return np.where(u == 0.0, -np.inf, special.stdtrit(self.df, u))
+        # scipy 1.17's stdtrit returns +inf at u = 0 and for some u below ~1e-300 (wrong
+        # sign); there the tail expansion T_ν(x) ≈ c_ν ν^{(ν-1)/2} |x|^{-ν} is exact to
+        # double precision.
+        nu = self.df
+        x = special.stdtrit(nu, u)
+        bad = (u < 0.5) & ~(x < 0)
+        if np.any(bad):
+            log_c = (special.gammaln((nu + 1.0) / 2.0) - special.gammaln(nu / 2.0)
+                     - 0.5 * np.log(np.pi * nu) + (nu - 1.0) / 2.0 * np.log(nu))
+            with np.errstate(divide="ignore"):
+                tail = -np.exp((log_c - np.log(u)) / nu)
+            x = np.where(bad, tail, x)
+        return x
 
     def _cdf0(self, u1: FloatArray, u2: FloatArray) -> FloatArray:
         out = bvt_cdf(self._scores(u1), self._scores(u2), self.rho, self.df)
@@ -138,13 +149,22 @@ class StudentTCopula(BivariateCopula):
             - 2.0 * special.gammaln((nu + 1.0) / 2.0)
             - 0.5 * np.log(one_m)
         )
-        with np.errstate(invalid="ignore", over="ignore"):
-            quad = x1 * x1 - 2.0 * rho * x1 * x2 + x2 * x2
-            out = (
-                const
-                - (nu + 2.0) / 2.0 * np.log1p(quad / (nu * one_m))
-                + (nu + 1.0) / 2.0 * (np.log1p(x1 * x1 / nu) + np.log1p(x2 * x2 / nu))
-            )
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            # Scores beyond ~1e100 (heavy tails, u near 0 or 1) would overflow when squared:
+            # scale by m = max|x_i| and use log(1 + Q/a) = 2 log m + log(1/m² + Q/(m² a)).
+            m = np.maximum(np.maximum(np.abs(x1), np.abs(x2)), 1.0)
+            big = np.isfinite(m) & (m > 1e100)
+            ms = np.where(big, m, 1.0)
+            y1, y2 = x1 / ms, x2 / ms
+            quad = y1 * y1 - 2.0 * rho * y1 * y2 + y2 * y2
+            log_q = np.where(big, 2.0 * np.log(ms) + np.log(1.0 / ms**2 + quad / (nu * one_m)),
+                             np.log1p(quad / (nu * one_m)))
+
+            def log1p_sq(x: FloatArray) -> FloatArray:
+                ax = np.abs(x)
+                return np.where(ax > 1e100, 2.0 * np.log(ax) - np.log(nu), np.log1p(x * x / nu))
+
+            out = const - (nu + 2.0) / 2.0 * log_q + (nu + 1.0) / 2.0 * (log1p_sq(x1) + log1p_sq(x2))
         inf1, inf2 = np.isinf(x1), np.isinf(x2)
         if (inf1 | inf2).any():
             # One score infinite: c -> 0 like 1/|x|; both: c -> inf in every corner.

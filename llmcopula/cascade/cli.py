@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["add_parser", "run"]
 
-METHODS = ("markov-copula",)
+METHODS = ("markov-copula", "grid", "bo", "oracle")
 
 
 def _floats(text: str) -> list[float]:
@@ -110,14 +110,34 @@ def _fmt(values: np.ndarray, digits: int = 4) -> str:
                            else f"{v:.{digits}g}" for v in values) + "]"
 
 
+def _baseline(args: argparse.Namespace, model: Any, train: Any, test: Any) -> Any:
+    """The frontier of a baseline method (see :mod:`llmcopula.cascade.baselines`)."""
+    from .baselines import bayes_opt, grid_search, oracle_frontier
+
+    if args.budgets is not None:
+        raise ValueError(f"--budget: only the markov-copula method has a budget form, "
+                         f"not {args.method}")
+    if args.method == "grid":
+        return grid_search(model, train, args.cascade)
+    if args.method == "bo":
+        return bayes_opt(model, train, args.cascade, lambdas=args.lambdas,
+                         n_lambdas=args.n_lambdas, rng=args.seed)
+    if test is None:
+        raise ValueError("--method oracle: needs labelled test data (hindsight limit)")
+    return oracle_frontier(test, args.cascade)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..cascade import MarkovCopulaModel, evaluate_frontier, tune
 
     train, test, where = load_logs(args)
     model = MarkovCopulaModel(family=args.family, approximation=args.approximation).fit(train)
-    frontier = tune(model, args.cascade, lambdas=args.lambdas, budgets=args.budgets,
-                    n_lambdas=args.n_lambdas, rng=args.seed)
-    if test is not None:
+    if args.method == "markov-copula":
+        frontier = tune(model, args.cascade, lambdas=args.lambdas, budgets=args.budgets,
+                        n_lambdas=args.n_lambdas, rng=args.seed)
+    else:
+        frontier = _baseline(args, model, train, test)
+    if test is not None and args.method != "oracle":
         frontier = evaluate_frontier(frontier, test, model=model)
     print(f"llmcopula tune: {where}, {train.n_queries} training queries"
           + (f", {test.n_queries} test queries" if test is not None else ", no test split"))

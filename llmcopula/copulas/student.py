@@ -29,6 +29,21 @@ def _check_df(df: ArrayLike) -> Any:
     return arr
 
 
+def _stdtrit(nu: Any, u: FloatArray) -> FloatArray:
+    """Student t quantile. scipy 1.17's stdtrit returns +inf at u = 0 and a wrong-signed value
+    for some u below ~1e-190; there the tail expansion T_ν(x) ≈ c_ν ν^{(ν-1)/2} |x|^{-ν} is
+    exact to double precision and is used instead."""
+    x = special.stdtrit(nu, u)
+    bad = (u < 0.5) & ~(x < 0)
+    if np.any(bad):
+        log_c = (special.gammaln((nu + 1.0) / 2.0) - special.gammaln(nu / 2.0)
+                 - 0.5 * np.log(np.pi * nu) + (nu - 1.0) / 2.0 * np.log(nu))
+        with np.errstate(divide="ignore"):
+            tail = -np.exp((log_c - np.log(u)) / nu)
+        x = np.where(bad, tail, x)
+    return x
+
+
 class StudentTCopula(BivariateCopula):
     r"""Bivariate Student t copula with correlation ``rho`` and ``df`` degrees of freedom.
 
@@ -121,19 +136,7 @@ class StudentTCopula(BivariateCopula):
 
     # ------------------------------------------------------------------------------------------
     def _scores(self, u: FloatArray) -> FloatArray:
-        # scipy 1.17's stdtrit returns +inf at u = 0 and for some u below ~1e-300 (wrong
-        # sign); there the tail expansion T_ν(x) ≈ c_ν ν^{(ν-1)/2} |x|^{-ν} is exact to
-        # double precision.
-        nu = self.df
-        x = special.stdtrit(nu, u)
-        bad = (u < 0.5) & ~(x < 0)
-        if np.any(bad):
-            log_c = (special.gammaln((nu + 1.0) / 2.0) - special.gammaln(nu / 2.0)
-                     - 0.5 * np.log(np.pi * nu) + (nu - 1.0) / 2.0 * np.log(nu))
-            with np.errstate(divide="ignore"):
-                tail = -np.exp((log_c - np.log(u)) / nu)
-            x = np.where(bad, tail, x)
-        return x
+        return _stdtrit(self.df, u)
 
     def _cdf0(self, u1: FloatArray, u2: FloatArray) -> FloatArray:
         out = bvt_cdf(self._scores(u1), self._scores(u2), self.rho, self.df)
@@ -186,7 +189,7 @@ class StudentTCopula(BivariateCopula):
         x1 = np.clip(self._scores(u1), -_BIG, _BIG)
         sigma = np.sqrt((nu + x1 * x1) * ((1.0 - rho) * (1.0 + rho)) / (nu + 1.0))
         with np.errstate(invalid="ignore"):
-            out = special.stdtr(nu, rho * x1 + sigma * special.stdtrit(nu + 1.0, p))
+            out = special.stdtr(nu, rho * x1 + sigma * _stdtrit(nu + 1.0, p))
         return np.where(p == 0.0, 0.0, np.where(p == 1.0, 1.0, out))
 
     @property

@@ -94,7 +94,8 @@ def fit_copula(
     ``method="mle"`` maximises the log-likelihood :math:`\ell(\theta) = \sum_i \log
     c_\theta(u_i)` (the canonical maximum-likelihood or pseudo-likelihood estimator of Genest,
     Ghoudi & Rivest 1995), starting from the itau estimate: a bounded Brent search for
-    one-parameter families, L-BFGS-B within :meth:`param_bounds` for the t copula.
+    one-parameter families and, for the t copula, damped Newton steps (finite-difference
+    derivatives) within :meth:`param_bounds`, with L-BFGS-B as the fallback.
 
     Standard errors:
 
@@ -407,15 +408,54 @@ def _mle_scalar(
 def _mle_vector(
     cls: type[BivariateCopula], rotation: int, start: tuple[float, ...], uc: FloatArray
 ) -> tuple[tuple[float, ...], bool]:
+    """Damped Newton steps on the log-likelihood from the itau start, with gradient and
+    Hessian by central differences; L-BFGS-B within the bounds if the Hessian is not positive
+    definite along the way (far from the optimum) or Newton does not converge.
+
+    Newton is used first because the itau start is already close to the optimum, where it
+    converges quadratically: about 3 steps of 2p^2 + 1 evaluations, against the 50-100
+    evaluations that L-BFGS-B with finite-difference gradients needs on the t copula's badly
+    scaled (rho, df) surface.
+    """
     bounds = cls.param_bounds()
+    lower = np.array([lo for lo, _ in bounds])
+    upper = np.array([hi for _, hi in bounds])
+    n = uc.shape[0]
     nll = _negloglik(cls, rotation, uc)
-    x0 = np.array([min(max(s, lo), hi) for s, (lo, hi) in zip(start, bounds, strict=True)])
-    res = minimize(lambda x: nll(*x), x0, method="L-BFGS-B", bounds=bounds,
+
+    def f(x: FloatArray) -> float:
+        return n * nll(*x)
+
+    x = np.clip(np.asarray(start, dtype=np.float64), lower, upper)
+    fx = f(x)
+    for _ in range(30):
+        _, grad, hess = _central_derivatives(f, x, bounds)
+        if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+            break
+        if np.any(np.linalg.eigvalsh(hess) <= 0):
+            break
+        step = np.linalg.solve(hess, grad)
+        # Newton decrement: fx - min of the quadratic model, in log-likelihood units.
+        if 0.5 * float(grad @ step) < 1e-9:
+            return tuple(float(v) for v in x), True
+        t = 1.0
+        while t > 1e-8:
+            candidate = np.clip(x - t * step, lower, upper)
+            f_candidate = f(candidate)
+            if f_candidate <= fx:
+                break
+            t *= 0.5
+        else:
+            break  # no decrease along the Newton direction: let L-BFGS-B try
+        if np.all(np.abs(candidate - x) <= 1e-10 * (1.0 + np.abs(x))):
+            return tuple(float(v) for v in candidate), True
+        x, fx = candidate, f_candidate
+
+    res = minimize(lambda z: nll(*z), x, method="L-BFGS-B", bounds=bounds,
                    options={"ftol": 1e-12, "gtol": 1e-8})
-    params = tuple(float(v) for v in res.x)
-    if nll(*params) > nll(*x0):  # never return something worse than the start
-        params = tuple(float(v) for v in x0)
-    return params, bool(res.success)
+    if nll(*res.x) <= fx / n:
+        return tuple(float(v) for v in res.x), bool(res.success)
+    return tuple(float(v) for v in x), False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -442,7 +482,17 @@ def _central_hessian(
     x: FloatArray,
     bounds: tuple[tuple[float, float], ...],
 ) -> FloatArray:
-    """Hessian of ``f`` at ``x`` by central differences with step 1e-4 * max(1, |x_i|).
+    """Hessian of ``f`` at ``x`` by central differences (see :func:`_central_derivatives`)."""
+    return _central_derivatives(f, x, bounds)[2]
+
+
+def _central_derivatives(
+    f: Callable[[FloatArray], float],
+    x: FloatArray,
+    bounds: tuple[tuple[float, float], ...],
+) -> tuple[float, FloatArray, FloatArray]:
+    """Value, gradient and Hessian of ``f`` at ``x`` by central differences with step
+    1e-4 * max(1, |x_i|) (2k^2 + 1 evaluations for k parameters).
 
     The truncation error is O(h^2) relative to the curvature; the rounding error, about
     eps |f| / h^2, is below 1e-6 of the curvature of a log-likelihood (|f| ~ n, f'' ~ n).
@@ -451,22 +501,25 @@ def _central_hessian(
     """
     k = x.size
     h = 1e-4 * np.maximum(1.0, np.abs(x))
-    centre = x.copy()
+    centre = np.asarray(x, dtype=np.float64).copy()
     for i, (lo, hi) in enumerate(bounds):
         centre[i] = min(max(centre[i], lo + h[i]), hi - h[i])
+    grad = np.empty(k)
     hess = np.empty((k, k))
     f0 = f(centre)
     for i in range(k):
         ei = np.zeros(k)
         ei[i] = h[i]
-        hess[i, i] = (f(centre + ei) - 2.0 * f0 + f(centre - ei)) / h[i] ** 2
+        f_plus, f_minus = f(centre + ei), f(centre - ei)
+        grad[i] = (f_plus - f_minus) / (2.0 * h[i])
+        hess[i, i] = (f_plus - 2.0 * f0 + f_minus) / h[i] ** 2
         for j in range(i + 1, k):
             ej = np.zeros(k)
             ej[j] = h[j]
             hess[i, j] = hess[j, i] = (
                 f(centre + ei + ej) - f(centre + ei - ej) - f(centre - ei + ej) + f(centre - ei - ej)
             ) / (4.0 * h[i] * h[j])
-    return hess
+    return f0, grad, hess
 
 
 def _itau_se(

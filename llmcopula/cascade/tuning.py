@@ -72,11 +72,30 @@ class _Problem:
         return fun
 
 
+# Thresholds are optimised inside [EDGE, 1 − EDGE]: at exactly 0 or 1 the cells on one side of
+# a threshold have zero width and the discretised derivative is only one-sided. Solutions on
+# these bounds are moved to the exact ends afterwards (see _snap_edges).
+_EDGE = 1e-6
+
+
 def _minimise(fun, x0: FloatArray) -> tuple[FloatArray, float]:
+    x0 = np.clip(np.asarray(x0, dtype=np.float64), _EDGE, 1.0 - _EDGE)
     res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                            bounds=[(0.0, 1.0)] * x0.size,
+                            bounds=[(_EDGE, 1.0 - _EDGE)] * x0.size,
                             options={"ftol": 1e-11, "gtol": 1e-8, "maxiter": 200})
-    return np.clip(res.x, 0.0, 1.0), float(res.fun)
+    return _snap_edges(np.clip(res.x, 0.0, 1.0), fun, float(res.fun))
+
+
+def _snap_edges(x: FloatArray, fun, value: float) -> tuple[FloatArray, float]:
+    """Move coordinates that ended on the optimisation bounds to the exact end (0 or 1) when
+    that is no worse."""
+    at_lo = x <= 2 * _EDGE
+    at_hi = x >= 1.0 - 2 * _EDGE
+    if not (at_lo.any() or at_hi.any()):
+        return x, value
+    y = np.where(at_lo, 0.0, np.where(at_hi, 1.0, x))
+    fy = fun(y)[0]
+    return (y, fy) if fy <= value + 1e-12 else (x, value)
 
 
 def _snap_atoms(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArray,
@@ -128,7 +147,7 @@ def _build_frontier(model: MarkovCopulaModel, cascade: tuple[int, ...], s: Float
 
 def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
          lambdas: ArrayLike | None = None, n_lambdas: int = 30, budgets: ArrayLike | None = None,
-         n_starts: int = 64, approximation: str | None = None, pareto: bool = True,
+         n_starts: int = 256, approximation: str | None = None, pareto: bool = True,
          rng: Any = 0) -> Frontier:
     """Trace the optimal error–cost frontier of a cascade under a fitted model.
 
@@ -189,14 +208,14 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
     def solve(lmb: float, start: FloatArray) -> None:
         fun = problem.lagrangian(lmb)
         x, f = _minimise(fun, start)
-        # A scan point already better than the warm-started local optimum reveals another
-        # basin: search from the best such points too.
+        # Also search from the best point of the quasi-random scan when it lies in another
+        # region (or is already better): the objective is not convex.
         scan_obj = 1.0 - scan["accuracy"] + lmb * scan["cost"]
-        for j in np.argsort(scan_obj)[:2]:
-            if scan_obj[j] < f - 1e-9:
-                x2, f2 = _minimise(fun, sobol[j])
-                if f2 < f - 1e-14:
-                    x, f = x2, f2
+        j = int(np.argmin(scan_obj))
+        if scan_obj[j] < f - 1e-9 or np.max(np.abs(sobol[j] - x)) > 0.05:
+            x2, f2 = _minimise(fun, sobol[j])
+            if f2 < f - 1e-14:
+                x, f = x2, f2
         solutions[lmb] = (x, f)
 
     prev = np.zeros(k - 1)

@@ -94,7 +94,7 @@ def test_exact_recursion_matches_simulation_from_the_fitted_model(qwen_model, mm
         if max(cascade) >= len(model.models_):
             continue
         k = len(cascade)
-        n = 400_000
+        n = 100_000
         phi = model.sample(n, cascade=cascade, rng=rng)
         s = rng.uniform(0.2, 0.9, size=(3, k - 1))
         t = model.from_quantile(s, cascade)

@@ -40,7 +40,8 @@ def get_family(family: str | type[BivariateCopula]) -> type[BivariateCopula]:
     if isinstance(family, type):
         if not issubclass(family, BivariateCopula):
             raise ValueError(
-                f"family: expected a BivariateCopula subclass or a name, got class {family.__name__}"
+                "family: expected a BivariateCopula subclass or a name, "
+                f"got class {family.__name__}"
             )
         return family
     if not isinstance(family, str):

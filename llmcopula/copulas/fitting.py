@@ -308,7 +308,9 @@ def _result(
 
 
 def _make(cls: type[BivariateCopula], params: tuple[float, ...], rotation: int) -> BivariateCopula:
-    kwargs: dict[str, Any] = {name: float(v) for name, v in zip(cls.param_names, params, strict=True)}
+    kwargs: dict[str, Any] = {
+        name: float(v) for name, v in zip(cls.param_names, params, strict=True)
+    }
     if len(cls.allowed_rotations) > 1:
         kwargs["rotation"] = rotation
     return cls(**kwargs)
@@ -332,7 +334,9 @@ def _negloglik(cls: type[BivariateCopula], rotation: int, uc: FloatArray) -> Cal
     return f
 
 
-def _tau_range(cls: type[BivariateCopula], rotation: int, extra: dict[str, float]) -> tuple[float, float]:
+def _tau_range(
+    cls: type[BivariateCopula], rotation: int, extra: dict[str, float]
+) -> tuple[float, float]:
     """Kendall's tau at the two ends of the first parameter's bounds."""
     lo, hi = cls.param_bounds()[0]
     others = tuple(extra.values())
@@ -517,7 +521,8 @@ def _central_derivatives(
             ej = np.zeros(k)
             ej[j] = h[j]
             hess[i, j] = hess[j, i] = (
-                f(centre + ei + ej) - f(centre + ei - ej) - f(centre - ei + ej) + f(centre - ei - ej)
+                f(centre + ei + ej) - f(centre + ei - ej)
+                - f(centre - ei + ej) + f(centre - ei - ej)
             ) / (4.0 * h[i] * h[j])
     return f0, grad, hess
 

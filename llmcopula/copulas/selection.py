@@ -91,7 +91,9 @@ def select_copula(
     return dataclasses.replace(ranked[0], candidates=ranked)
 
 
-def _candidate_rotations(cls: type[BivariateCopula], tau: float, rotations: bool) -> tuple[int, ...]:
+def _candidate_rotations(
+    cls: type[BivariateCopula], tau: float, rotations: bool
+) -> tuple[int, ...]:
     if len(cls.allowed_rotations) == 1 or not rotations:
         return (0,)
     wanted = (0, 180) if tau >= 0 else (90, 270)

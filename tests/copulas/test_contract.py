@@ -490,7 +490,8 @@ def test_per_row_parameters_equal_scalar_evaluation(case, ab, u):
         np.testing.assert_allclose(got, np.array(want, dtype=float), rtol=1e-12, atol=1e-15,
                                    err_msg=method)
     want_tau = [float(case.build(p, case.rotation).tau) for p in rows]
-    np.testing.assert_allclose(np.asarray(vector.tau, dtype=float), want_tau, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(vector.tau, dtype=float), want_tau,
+                               rtol=1e-12, atol=1e-15)
 
 
 # ----------------------------------------------------------------------------------------------

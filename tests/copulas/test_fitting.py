@@ -48,7 +48,9 @@ def make(family: str, params: tuple[float, ...], rotation: int = 0) -> Any:
     return cls(**kwargs)
 
 
-def coverage_region(repetitions: int, level: float = 0.95, false_alarm: float = 1e-3) -> tuple[int, int]:
+def coverage_region(
+    repetitions: int, level: float = 0.95, false_alarm: float = 1e-3
+) -> tuple[int, int]:
     """Acceptance region for the number of Wald intervals (out of ``repetitions``) that cover
     the true value: the central binomial(repetitions, level) interval with probability at
     least 1 - false_alarm."""
@@ -62,7 +64,9 @@ def coverage_region(repetitions: int, level: float = 0.95, false_alarm: float = 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["mle", "itau"])
 @pytest.mark.parametrize(("family", "rotation", "params"), TRUE_MODELS, ids=MODEL_IDS)
-def test_wald_intervals_cover_the_true_parameter_at_the_nominal_rate(family, rotation, params, method):
+def test_wald_intervals_cover_the_true_parameter_at_the_nominal_rate(
+    family, rotation, params, method
+):
     """Over 40 seeded samples of n = 1000, the 95 % interval estimate +- 1.96 se covers each
     true parameter a number of times inside the binomial(40, 0.95) acceptance region at
     false-alarm rate 1e-3 (32..40).

@@ -136,7 +136,9 @@ def grid_search(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
     >>> front.method, bool(len(front) > 5), bool((abs(front.stage_probabilities.sum(1) - 1) < 1e-12).all())
     ('grid', True, True)
     """
-    cas = check_cascade(cascade, len(getattr(model, "models_", ())) or 1)
+    if not hasattr(model, "models_"):
+        raise ValueError("model: not fitted yet; call fit(log) first")
+    cas = check_cascade(cascade, len(model.models_))
     conf, values, cum_cost = stage_values(model, log, cas, score)
     q = GRID_QUANTILES if quantiles is None else np.asarray(quantiles, dtype=np.float64)
     if q.ndim != 1 or q.size == 0 or np.any(~np.isfinite(q)) or np.any((q < 0) | (q > 1)):

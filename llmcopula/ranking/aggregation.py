@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import rankdata
 
 from .._validation import RNGLike, check_positive_int, check_rng
 from ._checks import check_logit_matrix, check_n_candidates, check_scores
@@ -108,7 +107,8 @@ def ranks_from_scores(scores: ArrayLike) -> NDArray[np.int64]:
     [2, 1, 2, 4]
     """
     s = check_scores(scores)
-    return rankdata(-s, method="min", axis=-1).astype(np.int64)
+    # rank = 1 + number of strictly better candidates ("min" ranking); O(n^2), n is small
+    return 1 + (s[..., None, :] > s[..., :, None]).sum(axis=-1).astype(np.int64)
 
 
 def topk_from_scores(scores: ArrayLike, k: int) -> NDArray[np.intp]:

@@ -158,7 +158,7 @@ class BradleyTerry:
     >>> bt = BradleyTerry().fit(first, second, outcome)
     >>> int(np.argmax(bt.strengths_)), bt.tie_param_ > 0
     (0, True)
-    >>> bt.predict_proba([0], [1]).sum().round(12)
+    >>> float(bt.predict_proba([0], [1]).sum().round(12))
     1.0
     """
 

@@ -36,7 +36,7 @@ def symmetrize(M: ArrayLike) -> NDArray[np.float64]:
 
     Examples
     --------
-    >>> symmetrize([[0.0, 1.0], [0.5, 0.0]])[0, 1]   # 1.0 - 0.5
+    >>> float(symmetrize([[0.0, 1.0], [0.5, 0.0]])[0, 1])   # 1.0 - 0.5
     0.5
     """
     L = check_logit_matrix(M)
@@ -111,7 +111,7 @@ class PairwiseMatrix:
     >>> pm = PairwiseMatrix.from_comparator(f, None, [3, 1, 2])
     >>> pm.n_calls, pm.complete
     (6, True)
-    >>> pm.symmetrized()[0, 1]                           # (3-1+0.5) - (1-3+0.5): bias cancels
+    >>> float(pm.symmetrized()[0, 1])                    # (3-1+0.5) - (1-3+0.5): bias cancels
     4.0
     """
 

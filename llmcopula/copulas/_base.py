@@ -204,7 +204,8 @@ class BivariateCopula(ABC):
 
     def pdf(self, u: ArrayLike) -> FloatArray:
         """Copula density c(u1, u2) = ∂²C/∂u1∂u2."""
-        return np.exp(self.logpdf(u))
+        with np.errstate(over="ignore"):  # inf where the density exceeds the float range
+            return np.exp(self.logpdf(u))
 
     def hfunc1(self, u: ArrayLike) -> FloatArray:
         """h-function ∂C/∂u1 = P(U2 <= u2 | U1 = u1)."""

@@ -154,6 +154,8 @@ class ClaytonCopula(BivariateCopula):
 
     def _logpdf0(self, u1: FloatArray, u2: FloatArray) -> FloatArray:
         th = self.theta
+        # Ordering the arguments makes the computed density exactly symmetric.
+        u1, u2 = np.minimum(u1, u2), np.maximum(u1, u2)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             x, y, t = _clayton_t(u1, u2, th)
             t *= -(2.0 * th + 1.0)
@@ -161,8 +163,13 @@ class ClaytonCopula(BivariateCopula):
             y *= 1.0 + 1.0 / th
             t += y
             t += np.log1p(th)
-        # At (0, 0) the density grows like 1/u along the diagonal.
-        return _fill_nan(t, np.inf)
+        # inf - inf arises only for u2 = 0: the density tends to 0 there when u1 > 0, and grows
+        # like 1/u along the diagonal into the corner (0, 0).
+        t = np.asarray(t, dtype=np.float64)
+        nan = np.isnan(t)
+        if nan.any():
+            t = np.where(nan, np.where(u1 == 0.0, np.inf, -np.inf), t)
+        return t
 
     def _hinv1_0(self, u1: FloatArray, p: FloatArray) -> FloatArray:
         th = self.theta

@@ -161,9 +161,9 @@ class FrankCopula(BivariateCopula):
     >>> from llmcopula.copulas import FrankCopula
     >>> cop = FrankCopula(-6.0)
     >>> round(cop.tau, 6)
-    -0.513527
-    >>> FrankCopula.from_tau(cop.tau).theta  # doctest: +ELLIPSIS
-    -6.0...
+    -0.514174
+    >>> round(FrankCopula.from_tau(cop.tau).theta, 12)
+    -6.0
     >>> u2 = cop.hinv1([0.3, 0.8])
     >>> float(np.round(cop.hfunc1([0.3, float(u2)]), 12))
     0.8
@@ -198,7 +198,7 @@ class FrankCopula(BivariateCopula):
         --------
         >>> from llmcopula.copulas import FrankCopula
         >>> round(FrankCopula.from_tau(0.5).theta, 10)
-        5.7363600232
+        5.736282707
         """
         t = _check_tau(tau)
         if rotation not in (None, 0):

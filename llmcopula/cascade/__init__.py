@@ -15,6 +15,7 @@ from .frontier import Frontier, pareto_mask
 from .marginals import ConfidenceMarginal
 from .model import CascadePrediction, MarkovCopulaModel
 from .pair_copulas import PairCopulaFit, fit_pair_copula
+from .plotting import ErrorCostCurveDisplay
 from .transforms import get_transform
 from .tuning import default_lambdas, tune
 
@@ -30,6 +31,7 @@ __all__ = [
     "tune",
     "default_lambdas",
     "Frontier",
+    "ErrorCostCurveDisplay",
     "pareto_mask",
     "route",
     "score_cascade",

@@ -14,16 +14,18 @@ __all__ = ["Frontier", "pareto_mask"]
 FloatArray = NDArray[np.float64]
 
 
-def pareto_mask(cost: FloatArray, accuracy: FloatArray) -> NDArray[np.bool_]:
-    """Points not dominated by another: no other point is at most as costly and strictly more
-    accurate, or strictly cheaper and at least as accurate. Exact duplicates keep one copy."""
+def pareto_mask(cost: FloatArray, accuracy: FloatArray, *, tol: float = 1e-9
+                ) -> NDArray[np.bool_]:
+    """Points not dominated by another: no other point is at most as costly and more accurate
+    by more than ``tol``, or cheaper and at least as accurate (within ``tol``). Of points equal
+    within ``tol``, the cheapest is kept."""
     cost = np.asarray(cost, dtype=np.float64)
     accuracy = np.asarray(accuracy, dtype=np.float64)
     order = np.lexsort((-accuracy, cost))  # by cost, then best accuracy first
     keep = np.zeros(cost.size, dtype=bool)
     best = -np.inf
     for i in order:  # one pass over points (a frontier has tens of points, not data rows)
-        if accuracy[i] > best:
+        if accuracy[i] > best + tol:
             keep[i] = True
             best = accuracy[i]
     return keep

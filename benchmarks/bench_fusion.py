@@ -183,8 +183,8 @@ def run(cfg: Config, smoke: bool = False, log=print) -> dict:
                 out = fuse_logits(logits, transfers, main=main, weights=w, method=method, **opts)
                 timings[f"main={main} {method} {wname}"] = time.perf_counter() - t0
                 lp = out.log_probs()
-                name = (f"fusion, main={['char', 'bpe'][main]}, {wname} weights, "
-                        f"{'AdamW 5 steps (reference)' if method == 'adamw' else 'mirror (precise)'}")
+                solver = "AdamW 5 steps (reference)" if method == "adamw" else "mirror (precise)"
+                name = f"fusion, main={['char', 'bpe'][main]}, {wname} weights, {solver}"
                 if main == 0:
                     add(name, _row_nll(lp, te["y_char"]).sum(), lp[te["boundary_rows"]], lp,
                         float(out.differs_from_main.mean()))

@@ -30,7 +30,8 @@ class MLPLanguageModel:
         rng = np.random.default_rng(seed)
         V = len(tokenizer.vocabulary)
         self.E = (0.1 * rng.normal(size=(V, dim))).astype(np.float32)
-        self.W1 = (rng.normal(size=(context * dim, hidden)) / np.sqrt(context * dim)).astype(np.float32)
+        fan_in = context * dim
+        self.W1 = (rng.normal(size=(fan_in, hidden)) / np.sqrt(fan_in)).astype(np.float32)
         self.b1 = np.zeros(hidden, dtype=np.float32)
         self.W2 = (rng.normal(size=(hidden, V)) / np.sqrt(hidden)).astype(np.float32)
         self.b2 = np.zeros(V, dtype=np.float32)

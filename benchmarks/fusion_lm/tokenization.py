@@ -43,7 +43,14 @@ class BPETokenizer:
 
     def __init__(self, text: str, vocab_size: int) -> None:
         try:
-            from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+            from tokenizers import (
+                Tokenizer,
+                decoders,
+                models,
+                normalizers,
+                pre_tokenizers,
+                trainers,
+            )
         except ImportError as err:  # pragma: no cover - depends on the environment
             raise ImportError("the fusion benchmark needs `pip install tokenizers`") from err
         tok = Tokenizer(models.BPE())

@@ -4,8 +4,9 @@ Huang et al. (2024), "Ensemble Learning for Heterogeneous Large Language Models 
 Parallel Collaboration", NeurIPS 2024, arXiv:2404.12715. The pipeline: shared anchor tokens
 (:mod:`.anchors`), relative-representation transfer matrices (:mod:`.transfer`), weighted
 aggregation (:mod:`.aggregation`, :mod:`.weights`), the search-based inverse back into the main
-model's vocabulary (:mod:`.inverse`), one fusion step on arrays (:mod:`.fuse`), and generation with
-models that each keep their own tokenizer (:mod:`.deepen`, :mod:`.protocol`). An optional Hugging
+model's vocabulary (:mod:`.inverse`: the reference 5-step AdamW nudge, and precise solvers), one
+fusion step on arrays (:mod:`.fuse`), generation with models that each keep their own tokenizer
+(:mod:`.deepen`, :mod:`.protocol`), and diagnostics (:mod:`.diagnostics`). An optional Hugging
 Face adapter lives in :mod:`llmcopula.fusion.hf` (needs the ``hf`` extra).
 """
 

@@ -140,7 +140,8 @@ def _fuse_relative(z_main: NDArray[np.float64], relatives: Sequence[NDArray[np.f
         return _skipped(z_main, "lr=0")
     rbar = np.tensordot(weights, np.stack(relatives), axes=1)
     main_tokens = z_main.argmax(axis=-1)
-    res = inverse_search(z_main, T_main, rbar, method=method, **solver_options)  # type: ignore[arg-type]
+    res = inverse_search(z_main, T_main, rbar, method=method,  # type: ignore[arg-type]
+                         **solver_options)
     logits = res.logits
     fused = np.ones(main_tokens.shape, dtype=bool)
     loss0, loss = res.loss_initial, res.loss

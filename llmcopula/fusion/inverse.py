@@ -14,7 +14,8 @@ which is the KL divergence with the *mean* reduction over anchors used by the re
 
 .. math::
 
-    g_q = -\\bar r / (|A|\\, q), \\quad g_p = T g_q, \\quad g_z = p \\odot (g_p - \\langle p, g_p\\rangle).
+    g_q = -\\bar r / (|A|\\, q), \\quad g_p = T g_q, \\quad
+    g_z = p \\odot (g_p - \\langle p, g_p\\rangle).
 
 Three solvers are offered:
 

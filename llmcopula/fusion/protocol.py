@@ -42,7 +42,7 @@ class LanguageModel(Protocol):
     def eos_token_id(self) -> int | None: ...
 
     def next_token_logprobs(self, prefix: str) -> NDArray[np.float64]:
-        """Log-probabilities (or logits) of the next token given the text ``prefix``, shape (|V|,)."""
+        """Log-probabilities (or logits) of the next token after the text ``prefix``, (|V|,)."""
         ...
 
     def decode(self, token_ids: Sequence[int]) -> str:

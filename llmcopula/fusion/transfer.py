@@ -29,7 +29,9 @@ __all__ = ["relative_representation", "transfer_matrix", "to_relative"]
 def _check_anchor_idx(anchor_idx: ArrayLike, n_vocab: int) -> NDArray[np.intp]:
     idx = np.asarray(anchor_idx)
     if idx.ndim != 1 or idx.size == 0:
-        raise ValueError(f"anchor_idx: expected a non-empty 1-d array of ids, got shape {idx.shape}")
+        raise ValueError(
+            f"anchor_idx: expected a non-empty 1-d array of ids, got shape {idx.shape}"
+        )
     if not np.issubdtype(idx.dtype, np.integer):
         raise ValueError(f"anchor_idx: expected integer ids, got dtype {idx.dtype}")
     if idx.min() < 0 or idx.max() >= n_vocab:

@@ -51,7 +51,8 @@ def test_a_confident_assistant_overrides_a_hesitant_main_model():
     rng = np.random.default_rng(0)
     E = rng.normal(size=(3, 8))
     hesitant = FunctionLanguageModel(["x", "y", "z"], E, lambda s: np.log([0.45, 0.40, 0.15]))
-    sure = FunctionLanguageModel(["y", "x", "z", "yy"], np.vstack([E[[1, 0, 2]], rng.normal(size=8)]),
+    E_sure = np.vstack([E[[1, 0, 2]], rng.normal(size=8)])
+    sure = FunctionLanguageModel(["y", "x", "z", "yy"], E_sure,
                                  lambda s: np.log([0.9, 0.03, 0.03, 0.04]))
     result = DeePEnFusion().fit([hesitant, sure]).generate("", max_new_tokens=4)
     assert result.text == "yyyy" and result.flip_rate == 1.0

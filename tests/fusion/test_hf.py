@@ -57,7 +57,8 @@ def test_adapter_exposes_vocabulary_embeddings_and_normalised_logprobs(pair):
     assert np.exp(lp).sum() == pytest.approx(1.0, abs=1e-10)
     ids = lm.tokenizer("the cat")["input_ids"]
     with torch.no_grad():
-        direct = torch.log_softmax(lm.model(input_ids=torch.tensor([ids])).logits[0, -1].double(), -1)
+        logits = lm.model(input_ids=torch.tensor([ids])).logits[0, -1].double()
+    direct = torch.log_softmax(logits, -1)
     np.testing.assert_allclose(lp, direct.numpy(), atol=1e-12)
     assert lm.next_token_logprobs("").shape == lp.shape  # empty prefix uses EOS as the start
     assert lm.eos_token_id == lm.tokenizer.eos_token_id

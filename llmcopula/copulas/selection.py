@@ -31,8 +31,9 @@ def select_copula(
     whose dependence has the sign of the sample Kendall's tau: 0 and 180 degrees (lower or
     upper tail dependence) when tau >= 0, 90 and 270 degrees when tau < 0. The other two
     rotations can only express dependence of the opposite sign, so their best fit is the
-    near-independent boundary member, which the independence copula always beats on AIC/BIC;
-    skipping them halves the work, as pyvinecopulib's preselection does. With
+    near-independent member at the parameter bound, with a log-likelihood near 0 and a
+    parameter to pay for: it does not beat the independence copula on AIC/BIC. Skipping them
+    halves the work, as pyvinecopulib's preselection by the sign of tau does. With
     ``rotations=False`` only rotation 0 is tried.
 
     The criterion is :math:`\mathrm{AIC} = 2k - 2\ell` or :math:`\mathrm{BIC} = k \log n - 2\ell`

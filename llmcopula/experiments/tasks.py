@@ -136,10 +136,13 @@ def make_tasks(benchmarks: list[str], chains: list[str], methods: list[str],
 
 
 # Fitted models of the latest training subsamples of this process (tasks arrive grouped).
-_MODELS: OrderedDict[tuple[Any, ...], tuple[MarkovCopulaModel, ChainLog, float]] = OrderedDict()
+_MODELS: OrderedDict[tuple[Any, ...], tuple[MarkovCopulaModel, ChainLog, float, list[str]]] = (
+    OrderedDict())
 
 
-def _fitted(task: Task) -> tuple[MarkovCopulaModel, ChainLog, float]:
+def _fitted(task: Task) -> tuple[MarkovCopulaModel, ChainLog, float, list[str]]:
+    """(model, training subsample, fit seconds, fit warnings). The fit's warnings are kept with
+    the model and reported by every task that uses it, whichever process fitted it first."""
     key = (task.benchmark, task.chain, task.n_train, task.seed, task.config.family,
            task.config.base_seed)
     if key not in _MODELS:
@@ -148,21 +151,27 @@ def _fitted(task: Task) -> tuple[MarkovCopulaModel, ChainLog, float]:
                               task.config.base_seed)
         train = full.take(idx)
         start = time.perf_counter()
-        model = MarkovCopulaModel(family=task.config.family).fit(train)
-        _MODELS[key] = (model, train, time.perf_counter() - start)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = MarkovCopulaModel(family=task.config.family).fit(train)
+        _MODELS[key] = (model, train, time.perf_counter() - start,
+                        [str(w.message) for w in caught])
         while len(_MODELS) > 4:
             _MODELS.popitem(last=False)
     return _MODELS[key]
 
 
-def _run_method(task: Task, test: ChainLog) -> tuple[Any, float, float, float, int]:
-    """(frontier with test values, fit_s, prep_s, tune_s, n_used)."""
+def _run_method(task: Task, test: ChainLog, fit_warnings: list[str]
+                ) -> tuple[Any, float, float, float, int]:
+    """(frontier with test values, fit_s, prep_s, tune_s, n_used); appends the model fit's
+    warnings to ``fit_warnings``."""
     cas = task.cascade
     if task.method == "oracle":
         start = time.perf_counter()
         front = oracle_frontier(test, cas)
         return front, 0.0, 0.0, time.perf_counter() - start, 0
-    model, train, fit_s = _fitted(task)
+    model, train, fit_s, fit_msgs = _fitted(task)
+    fit_warnings.extend(fit_msgs)
     seed = _task_seed(task)
     cfg = task.config
     prep_s = 0.0
@@ -192,22 +201,24 @@ def run_task(task: Task) -> pd.DataFrame:
     base = {"task_id": task.task_id, "benchmark": task.benchmark, "chain": task.chain,
             "cascade": "-".join(map(str, task.cascade)), "k": task.k, "n_train": task.n_train,
             "seed": task.seed, "method": task.method}
+    fit_warnings: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             test = load_benchmark(task.benchmark, task.chain, split="test")
-            front, fit_s, prep_s, tune_s, n_used = _run_method(task, test)
+            front, fit_s, prep_s, tune_s, n_used = _run_method(task, test, fit_warnings)
         except Exception as exc:  # recorded, never dropped: the analysis counts failures
+            messages = fit_warnings + [str(w.message) for w in caught]
             row = dict(base, status="failed", error=f"{type(exc).__name__}: {exc}"[:500],
-                       n_warnings=len(caught), warning=str(caught[0].message)[:200]
-                       if caught else "")
+                       n_warnings=len(messages), warning=messages[0][:200] if messages else "")
             return pd.DataFrame([row], columns=COLUMNS)
+    messages = fit_warnings + [str(w.message) for w in caught]
     n_points = len(front)
     lam = front.lambdas if front.lambdas is not None else np.full(n_points, np.nan)
     rows = pd.DataFrame({
         **{key: [val] * n_points for key, val in base.items()},
-        "n_used": n_used, "status": "ok", "error": "", "n_warnings": len(caught),
-        "warning": str(caught[0].message)[:200] if caught else "",
+        "n_used": n_used, "status": "ok", "error": "", "n_warnings": len(messages),
+        "warning": messages[0][:200] if messages else "",
         "point": np.arange(n_points), "lambda": lam,
         "thresholds": [";".join(f"{v:.10g}" for v in t) for t in front.thresholds],
         "train_accuracy": front.accuracy, "train_cost": front.cost,

@@ -45,8 +45,8 @@ def test_fusion_with_an_identical_assistant_keeps_the_main_models_token(two_voca
     assert flip_rate(out) == 0.0
     np.testing.assert_allclose(out.loss_initial, 0.0, atol=1e-15)
     # Adam normalises even tiny gradients (those created by the weight decay), so the logits do
-    # drift, but by no more than the step budget sum_t lr_t (~0.55) plus the decay.
-    assert np.abs(out.logits - z_main).max() < 0.6
+    # drift, but by no more than the step budget sum_t lr_t (~0.67) plus the decay.
+    assert np.abs(out.logits - z_main).max() < 0.7
 
 
 def test_fused_loss_is_lower_than_at_the_main_logits(two_vocab_problem):

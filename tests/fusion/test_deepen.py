@@ -3,7 +3,7 @@ import pytest
 
 from llmcopula.fusion import DeePEnFusion, FunctionLanguageModel, LanguageModel
 
-from conftest import CHARS, WORDS, greedy_tokenize
+from fusion_toys import CHARS, WORDS, greedy_tokenize
 
 
 def test_toy_models_satisfy_the_language_model_protocol(char_model, word_model):

@@ -3,7 +3,7 @@ import pytest
 
 from llmcopula.fusion import anchor_consistency, flip_rate, transfer_conditioning, transfer_matrix
 
-from conftest import random_rotation
+from fusion_toys import random_rotation
 
 
 def test_conditioning_matches_numpy_singular_values_of_the_anchor_block():

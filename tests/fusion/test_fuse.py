@@ -12,7 +12,7 @@ from llmcopula.fusion import (
     transfer_matrix,
 )
 
-from conftest import random_rotation
+from fusion_toys import random_rotation
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from llmcopula.fusion import (
     transfer_matrix,
 )
 
-from conftest import random_rotation
+from fusion_toys import random_rotation
 
 
 def _problem(seed: int, n_vocab: int = 30, n_anchors: int = 12, dim: int = 16, tau: float = 100.0):

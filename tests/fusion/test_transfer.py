@@ -9,7 +9,7 @@ from llmcopula.fusion import (
     transfer_matrix,
 )
 
-from conftest import random_rotation
+from fusion_toys import random_rotation
 
 
 def _embeddings(seed: int, n_vocab: int = 30, dim: int = 16) -> np.ndarray:

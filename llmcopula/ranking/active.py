@@ -84,12 +84,13 @@ def check_budget(budget: Any, n: int) -> int:
     return budget
 
 
-def _fit(session: ComparisonSession, alpha: float, tie_margin: float,
+def _fit(session: ComparisonSession, alpha: float, tie_margin: float, soft: bool,
          previous: BradleyTerry | None) -> BradleyTerry:
-    f, s, y = records_from_matrix(session.matrix(), tie_margin=tie_margin)
-    model = BradleyTerry(position_bias=session.both_orders, ties="auto", alpha=alpha)
+    f, s, y = records_from_matrix(session.matrix(), tie_margin=tie_margin, soft=soft)
+    model = BradleyTerry(position_bias=session.both_orders, ties="auto", alpha=alpha,
+                         solver="newton", tol=1e-8)
     warm = None
-    if previous is not None and (previous.tie_param_ > 0) == bool((y == 0.5).any()):
+    if previous is not None and (soft or (previous.tie_param_ > 0) == bool((y == 0.5).any())):
         warm = previous.params_vector()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # tiny early designs: the prior keeps it finite
@@ -98,7 +99,8 @@ def _fit(session: ComparisonSession, alpha: float, tie_margin: float,
 
 def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, budget: int,
                 strategy: Literal["information", "top", "random"] = "information",
-                both_orders: bool = True, alpha: float = 1.0, tie_margin: float = 0.0,
+                both_orders: bool = True, outcome: Literal["soft", "sign"] = "soft",
+                alpha: float = 1.0, tie_margin: float = 0.0,
                 n_draws: int = 256, rng: RNGLike = None) -> ActiveResult:
     """Rank candidates with at most ``budget`` comparisons chosen adaptively.
 
@@ -115,10 +117,14 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
     both_orders : bool
         Query each pair in both orders (2 calls; the fitted model then estimates the position
         bias) or in a random order (1 call).
+    outcome : {"soft", "sign"}
+        What the model is fitted to: soft labels ``expit(logit)`` (keeps the margins) or the
+        verdicts' signs with Davidson ties (for judges whose logits are not log-odds); see
+        :func:`~llmcopula.ranking.records_from_matrix`.
     alpha : float
         Ridge prior on the strengths (``> 0`` keeps early fits finite).
     tie_margin : float
-        ``|logit| <= tie_margin`` counts as a tie.
+        With ``outcome="sign"``, ``|logit| <= tie_margin`` counts as a tie.
     n_draws : int
         Monte Carlo draws for ``strategy="top"``.
     rng : None, int or Generator
@@ -139,6 +145,9 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"alpha: must be a positive number, got {alpha!r}")
     n_draws = check_positive_int(n_draws, "n_draws")
+    if outcome not in ("soft", "sign"):
+        raise ValueError(f"outcome: expected 'soft' or 'sign', got {outcome!r}")
+    soft = outcome == "soft"
     gen = check_rng(rng)
     session = ComparisonSession(comparator, x, candidates, both_orders=both_orders)
     compared = np.zeros((n, n), dtype=bool)
@@ -155,7 +164,7 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
     for a, b in zip(perm[:-1], perm[1:]):
         compare(int(a), int(b))
     iu, ju = np.triu_indices(n, k=1)
-    model = _fit(session, alpha, tie_margin, None) if strategy != "random" else None
+    model = _fit(session, alpha, tie_margin, soft, None) if strategy != "random" else None
     while len(chosen) < budget:
         open_ = ~compared[iu, ju]
         if strategy == "random":
@@ -174,8 +183,8 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
             pick = int(np.argmax(gain))
         compare(int(iu[pick]), int(ju[pick]))
         if strategy != "random" and len(chosen) < budget:
-            model = _fit(session, alpha, tie_margin, model)
-    final = _fit(session, alpha, tie_margin, model)
+            model = _fit(session, alpha, tie_margin, soft, model)
+    final = _fit(session, alpha, tie_margin, soft, model)
     return ActiveResult(matrix=session.matrix(), model=final,
                         best=int(np.argmax(final.strengths_)),
                         pairs=np.array(chosen, dtype=np.intp), n_comparisons=len(chosen),

@@ -22,13 +22,13 @@ of queried pairs that LLM-Blender's MaxLogits/MaxWins lack (ensemble-methods spe
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import null_space
-from scipy.optimize import minimize
-from scipy.special import logsumexp
+from scipy.optimize import OptimizeResult, minimize
+from scipy.special import expit
 
 from .._validation import check_finite_array, check_positive_int
 from ._checks import check_logit_matrix
@@ -42,6 +42,16 @@ _A = np.array([[1.0, 0.5, 0.0],
                [0.0, 0.5, 1.0],
                [1.0, 0.5, 0.0],
                [0.0, 1.0, 0.0]])
+
+
+def _logsumexp_rows(u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Row-wise log-sum-exp of an (m, 3) array whose rows have a finite maximum.
+
+    Written out because ``scipy.special.logsumexp`` costs milliseconds of overhead per call,
+    which dominates the many small fits of active pair selection.
+    """
+    mx = u.max(axis=1)
+    return mx + np.log(np.exp(u - mx[:, None]).sum(axis=1))
 
 
 def _predictors(lam: NDArray[np.float64], b: float, tau: float, first: NDArray[np.intp],
@@ -70,7 +80,7 @@ def davidson_probabilities(strengths: ArrayLike, position_bias: float, tie_param
         raise ValueError(f"tie_param: must be a finite number >= 0, got {tie_param}")
     tau = np.log(tie_param) if tie_param > 0 else -np.inf
     u = _predictors(lam, float(position_bias), tau, f, s)
-    return np.exp(u - logsumexp(u, axis=1, keepdims=True))
+    return np.exp(u - _logsumexp_rows(u)[:, None])
 
 
 def _check_index_pair(first: ArrayLike, second: ArrayLike, n: int | None
@@ -93,12 +103,15 @@ def _check_index_pair(first: ArrayLike, second: ArrayLike, n: int | None
     return f.astype(np.intp), s.astype(np.intp)
 
 
-def records_from_matrix(M: PairwiseMatrix | ArrayLike, *, tie_margin: float = 0.0
+def records_from_matrix(M: PairwiseMatrix | ArrayLike, *, tie_margin: float = 0.0,
+                        soft: bool = False
                         ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     """Comparison records ``(first, second, outcome)`` from every queried ordered pair.
 
     ``outcome`` is 1 when ``M[first, second] > tie_margin`` (first wins), 0 when it is below
-    ``-tie_margin`` and 0.5 (a tie) otherwise.
+    ``-tie_margin`` and 0.5 (a tie) otherwise. With ``soft=True`` it is the soft label
+    ``expit(M[first, second])`` instead, reading the logit as log-odds: this keeps the margin
+    information that MaxLogits uses and a sign discards.
 
     Examples
     --------
@@ -111,8 +124,33 @@ def records_from_matrix(M: PairwiseMatrix | ArrayLike, *, tie_margin: float = 0.
         raise ValueError(f"tie_margin: must be a finite number >= 0, got {tie_margin}")
     f, s = np.nonzero(~np.isnan(L))
     v = L[f, s]
+    if soft:
+        return f.astype(np.intp), s.astype(np.intp), expit(v)
     y = np.where(v > tie_margin, 1.0, np.where(v < -tie_margin, 0.0, 0.5))
     return f.astype(np.intp), s.astype(np.intp), y
+
+
+def _damped_newton(objective: Any, hessian: Any, x0: NDArray[np.float64], tol: float,
+                   max_iter: int) -> OptimizeResult:
+    """Newton's method with step halving for a smooth convex objective."""
+    x = x0.copy()
+    fx, g = objective(x)
+    it = 0
+    while it < max_iter and np.max(np.abs(g)) > tol:
+        it += 1
+        H = hessian(x)
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, g, rcond=None)[0]
+        t = 1.0
+        while True:
+            f_new, g_new = objective(x - t * step)
+            if f_new <= fx + 1e-4 * t * float(g @ -step) or t < 1e-10:
+                break
+            t /= 2
+        x, fx, g = x - t * step, f_new, g_new
+    return OptimizeResult(x=x, fun=fx, jac=g, nit=it, success=bool(np.max(np.abs(g)) <= tol))
 
 
 class BradleyTerry:
@@ -123,13 +161,19 @@ class BradleyTerry:
     position_bias : bool
         Estimate the first-position advantage ``b`` (else ``b = 0``).
     ties : {"auto", "davidson", "none"}
-        ``"davidson"`` estimates the tie parameter ``nu``; ``"none"`` has no ties (data with ties
-        raise); ``"auto"`` estimates ``nu`` exactly when the data contain a tie (with no tie the
-        maximum-likelihood ``nu`` is 0, on the boundary, so it is fixed there).
+        ``"davidson"`` estimates the tie parameter ``nu``; ``"none"`` has no ties (hard data
+        with ties raise); ``"auto"`` estimates ``nu`` exactly when the outcomes are hard
+        (0, 0.5, 1) and contain a tie (with no tie the maximum-likelihood ``nu`` is 0, on the
+        boundary, so it is fixed there). Soft labels never use the tie model.
     alpha : float
         Ridge penalty ``alpha/2 * ||lambda||^2`` (a Gaussian prior of precision ``alpha`` on the
         strengths). 0 gives the plain MLE, which is infinite when an item wins (or loses) all its
         comparisons; a small ``alpha`` keeps it finite (a ``UserWarning`` flags divergence).
+    solver : {"trust-exact", "newton"}
+        ``scipy.optimize.minimize(method="trust-exact")`` with the analytic gradient and
+        Hessian, or a plain damped Newton iteration on the same (concave) objective, which has
+        much less per-call overhead for the many tiny fits of :func:`active_rank`. Both stop
+        when the largest gradient component per unit weight is below ``tol``.
     tol, max_iter : float, int
         Gradient tolerance and iteration cap of the optimiser.
 
@@ -164,10 +208,12 @@ class BradleyTerry:
 
     def __init__(self, *, position_bias: bool = True,
                  ties: Literal["auto", "davidson", "none"] = "auto", alpha: float = 0.0,
+                 solver: Literal["trust-exact", "newton"] = "trust-exact",
                  tol: float = 1e-9, max_iter: int = 200) -> None:
         self.position_bias = position_bias
         self.ties = ties
         self.alpha = alpha
+        self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
 
@@ -182,7 +228,10 @@ class BradleyTerry:
         first, second : array_like of int, shape (m,)
             Item shown first and item shown second in each comparison.
         outcome : array_like, shape (m,)
-            1 if the first-shown item won, 0 if the second won, 0.5 for a tie.
+            1 if the first-shown item won, 0 if the second won, 0.5 for a tie. Values strictly
+            between 0 and 1 other than 0.5 are *soft labels* (e.g. ``expit`` of a judge's
+            logit): the record then counts as ``y`` of a first-position win and ``1 - y`` of a
+            loss (a fractional-response likelihood, still concave), without a tie model.
         n_items : int, optional
             Number of items (default: largest index + 1). Items never compared are not
             identified; fit with ``alpha > 0`` to keep them at 0.
@@ -191,6 +240,8 @@ class BradleyTerry:
         warm_start : array_like, optional
             Starting ``(lambda, b, log nu)``, e.g. a previous fit's :meth:`params_vector`.
         """
+        if self.solver not in ("trust-exact", "newton"):
+            raise ValueError(f"solver: expected 'trust-exact' or 'newton', got {self.solver!r}")
         if self.ties not in ("auto", "davidson", "none"):
             raise ValueError(f"ties: expected 'auto', 'davidson' or 'none', got {self.ties!r}")
         if not (np.isfinite(self.alpha) and self.alpha >= 0):
@@ -207,9 +258,9 @@ class BradleyTerry:
         y = check_finite_array(outcome, "outcome", ndim=1)
         if y.shape != f.shape:
             raise ValueError(f"outcome: expected shape {f.shape}, got {y.shape}")
-        if not np.isin(y, (0.0, 0.5, 1.0)).all():
-            raise ValueError("outcome: values must be 1 (first wins), 0 (second wins) or 0.5 "
-                             "(tie)")
+        if ((y < 0) | (y > 1)).any():
+            raise ValueError("outcome: values must lie in [0, 1] (1 first wins, 0 second wins, "
+                             "0.5 tie, or a soft label)")
         w = np.ones(f.size) if sample_weight is None else \
             check_finite_array(sample_weight, "sample_weight", ndim=1)
         if w.shape != f.shape or (w < 0).any():
@@ -217,10 +268,14 @@ class BradleyTerry:
         total = float(w.sum())
         if total <= 0:
             raise ValueError("sample_weight: all weights are zero")
-        cat = np.where(y == 1.0, 0, np.where(y == 0.5, 1, 2))
-        has_ties = bool(((cat == 1) & (w > 0)).any())
-        if self.ties == "none" and has_ties:
-            raise ValueError("outcome: contains ties but ties='none'")
+        hard = bool(np.isin(y, (0.0, 0.5, 1.0)).all())
+        has_ties = hard and bool(((y == 0.5) & (w > 0)).any())
+        if self.ties == "none" and hard and has_ties:
+            raise ValueError("outcome: contains ties (0.5) but ties='none'; pass soft labels "
+                             "with ties='auto' to read 0.5 as half a win")
+        if self.ties == "davidson" and not hard:
+            raise ValueError("outcome: soft labels (values other than 0, 0.5, 1) cannot be "
+                             "combined with ties='davidson'")
         if self.ties == "davidson" and not has_ties:
             warnings.warn("BradleyTerry: no ties in the data, so the tie parameter is fixed at "
                           "its maximum-likelihood value 0", UserWarning, stacklevel=2)
@@ -231,7 +286,10 @@ class BradleyTerry:
         k = n - 1
         dim = k + int(use_b) + int(use_tie)
         Y = np.zeros((f.size, 3))
-        Y[np.arange(f.size), cat] = w
+        if use_tie:
+            Y[np.arange(f.size), np.where(y == 1.0, 0, np.where(y == 0.5, 1, 2))] = w
+        else:
+            Y[:, 0], Y[:, 2] = w * y, w * (1.0 - y)
 
         def unpack(theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
             lam = Z @ theta[:k]
@@ -242,7 +300,7 @@ class BradleyTerry:
         def objective(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
             lam, b, tau = unpack(theta)
             u = _predictors(lam, b, tau, f, s)
-            lse = logsumexp(u, axis=1)
+            lse = _logsumexp_rows(u)
             p = np.exp(u - lse[:, None])
             ll = float(np.sum(Y[:, 0] * (u[:, 0] - lse) + Y[:, 2] * (u[:, 2] - lse))
                        + (np.sum(Y[:, 1] * (u[:, 1] - lse)) if use_tie else 0.0))
@@ -264,19 +322,17 @@ class BradleyTerry:
 
         x0 = np.zeros(dim)
         if use_tie:
-            x0[-1] = np.log(max(np.average(cat == 1, weights=w), 1e-3))
+            x0[-1] = np.log(max(np.average(y == 0.5, weights=w), 1e-3))
         if warm_start is not None:
             x0 = self._reduce(np.asarray(warm_start, dtype=np.float64), Z, n, use_b, use_tie)
-        res = minimize(objective, x0, jac=True, hess=hessian, method="trust-exact",
-                       options={"gtol": self.tol, "maxiter": self.max_iter})
+        if self.solver == "trust-exact":
+            res = minimize(objective, x0, jac=True, hess=hessian, method="trust-exact",
+                           options={"gtol": self.tol, "maxiter": self.max_iter})
+        else:
+            res = _damped_newton(objective, hessian, x0, self.tol, self.max_iter)
         lam, b, tau = unpack(res.x)
         lam = lam - lam.mean()
         converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-7
-        if not converged or np.max(np.abs(lam)) > 25:
-            warnings.warn("BradleyTerry: the maximum-likelihood estimate diverges or did not "
-                          "converge (an item may have won or lost all its comparisons); fit "
-                          "with alpha > 0", UserWarning, stacklevel=2)
-
         H = hessian(res.x)
         try:
             cov_red = np.linalg.inv(H) / total
@@ -287,9 +343,15 @@ class BradleyTerry:
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         fixed = np.r_[np.zeros(n, bool), not use_b, not use_tie]
         se[fixed] = np.nan
+        # A diverging MLE (separated data) shows as huge strengths or as standard errors that
+        # grow like exp(|lambda| / 2) while the gradient vanishes.
+        if not converged or np.max(np.abs(lam)) > 20 or not np.all(se[~fixed] < 100):
+            warnings.warn("BradleyTerry: the maximum-likelihood estimate diverges or did not "
+                          "converge (an item may have won or lost all its comparisons); fit "
+                          "with alpha > 0", UserWarning, stacklevel=2)
 
         u = _predictors(lam, b, tau, f, s)
-        lse = logsumexp(u, axis=1)
+        lse = _logsumexp_rows(u)
         logp = np.where(Y > 0, u - lse[:, None], 0.0)
 
         self.n_items_ = n
@@ -334,13 +396,13 @@ class BradleyTerry:
     def _reduced_hessian(self, theta, unpack, f, s, w, n, Z, use_b, use_tie):  # type: ignore[no-untyped-def]
         lam, b, tau = unpack(theta)
         u = _predictors(lam, b, tau, f, s)
-        p = np.exp(u - logsumexp(u, axis=1, keepdims=True))
+        p = np.exp(u - _logsumexp_rows(u)[:, None])
         m = p @ _A.T                                            # (m, 4) means of coefficients
         second = np.einsum("rk,uk,vk->ruv", p, _A, _A)          # E[a_u a_v]
         C = w[:, None, None] * (second - m[:, :, None] * m[:, None, :])
         idx = np.column_stack([f, s, np.full_like(f, n), np.full_like(f, n + 1)])
-        H = np.zeros((n + 2, n + 2))
-        np.add.at(H, (idx[:, :, None], idx[:, None, :]), C)
+        flat = idx[:, :, None] * (n + 2) + idx[:, None, :]
+        H = np.bincount(flat.ravel(), C.ravel(), minlength=(n + 2) ** 2).reshape(n + 2, n + 2)
         H[:n, :n] += self.alpha * np.eye(n)
         T = self._expansion(Z, n, use_b, use_tie)
         return T.T @ H @ T

@@ -59,6 +59,7 @@ class LatentStack:
         self.atom_hi = np.full((n, n_atoms), np.inf)
         self.cont_mass = np.zeros(n)
         self.grid_f = np.zeros((n, _GUESS_GRID.size))
+        self.grid_dx = np.zeros((n, _GUESS_GRID.size))  # dx/dq = 1 / f̃(x) at the grid nodes
         for i, m in enumerate(marginals):
             c = m.n_components_
             has_cont = c > 0 and m.continuous_mass_ > 0
@@ -75,10 +76,15 @@ class LatentStack:
                 cont_at = m.cdf_continuous(m.atoms_) if has_cont else np.zeros(a)
                 self.atom_lo[i, :a] = below + m.continuous_mass_ * cont_at
                 self.atom_hi[i, :a] = self.atom_lo[i, :a] + m.atom_masses_
-            if has_cont:
-                self.grid_f[i] = np.maximum.accumulate(m.cdf_continuous(_GUESS_GRID))
         self.log_beta = betaln(self.alphas, self.betas)
         self.means = self.alphas / (self.alphas + self.betas)
+        self._cache: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
+        for i, m in enumerate(marginals):
+            if m.n_components_ > 0 and m.continuous_mass_ > 0:
+                cdf, pdf, _ = self._mixture(np.full(_GUESS_GRID.size, i), _GUESS_GRID)
+                self.grid_f[i] = np.maximum.accumulate(cdf)
+                with np.errstate(divide="ignore"):
+                    self.grid_dx[i] = np.where(pdf > 0, 1.0 / pdf, np.inf)
 
     # ------------------------------------------------------------------ continuous part
     def _mixture(self, idx: NDArray[np.intp], x: FloatArray
@@ -105,11 +111,24 @@ class LatentStack:
         lo = np.empty(q.shape)
         hi = np.empty(q.shape)
         for i in np.unique(idx):
+            # Initial guess: cubic Hermite interpolation of the inverse x(q) through the grid
+            # nodes with their exact slopes dx/dq = 1/f̃ (linear where a slope is unusable).
             sel = idx == i
             g = self.grid_f[i]
-            j = np.clip(np.searchsorted(g, q[sel], side="left"), 1, g.size - 1)
-            lo[sel], hi[sel] = _GUESS_GRID[j - 1], _GUESS_GRID[j]
-            x[sel] = np.interp(q[sel], g, _GUESS_GRID)
+            qs = q[sel]
+            j = np.clip(np.searchsorted(g, qs, side="left"), 1, g.size - 1)
+            q0, q1 = g[j - 1], g[j]
+            x0, x1 = _GUESS_GRID[j - 1], _GUESS_GRID[j]
+            d0, d1 = self.grid_dx[i, j - 1], self.grid_dx[i, j]
+            h = q1 - q0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(h > 0, (qs - q0) / h, 0.0)
+                t2, t3 = t * t, t * t * t
+                herm = ((2 * t3 - 3 * t2 + 1) * x0 + (t3 - 2 * t2 + t) * h * d0
+                        + (-2 * t3 + 3 * t2) * x1 + (t3 - t2) * h * d1)
+            lin = x0 + t * (x1 - x0)
+            guess = np.where(np.isfinite(herm) & (herm >= x0) & (herm <= x1), herm, lin)
+            lo[sel], hi[sel], x[sel] = x0, x1, guess
         active = np.arange(q.size)
         for _ in range(_MAX_STEPS):
             ia = idx[active]
@@ -157,6 +176,13 @@ class LatentStack:
         pe = atom_above_mean + cm * pe_c
         upper_mean = pe + x * np.maximum(full_cdf - u, 0.0)
         return upper_mean, x
+
+    def evaluate_cached(self, m: int, u: FloatArray, key: int) -> tuple[FloatArray, FloatArray]:
+        """:meth:`evaluate` for a fixed point set ``u`` of marginal ``m``, memoised by ``key``
+        (the last stage of a cascade always uses the same cell edges)."""
+        if (m, key) not in self._cache:
+            self._cache[(m, key)] = self.evaluate(np.full(u.size, m), u)
+        return self._cache[(m, key)]
 
     def ppf(self, m: int, u: FloatArray) -> FloatArray:
         """F_m⁻¹(u) for one marginal ``m``."""

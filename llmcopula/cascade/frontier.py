@@ -14,7 +14,7 @@ __all__ = ["Frontier", "pareto_mask"]
 FloatArray = NDArray[np.float64]
 
 
-def pareto_mask(cost: FloatArray, accuracy: FloatArray, *, tol: float = 1e-9
+def pareto_mask(cost: FloatArray, accuracy: FloatArray, *, tol: float = 1e-6
                 ) -> NDArray[np.bool_]:
     """Points not dominated by another: no other point is at most as costly and more accurate
     by more than ``tol``, or cheaper and at least as accurate (within ``tol``). Of points equal

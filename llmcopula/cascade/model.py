@@ -238,13 +238,9 @@ class MarkovCopulaModel:
         """All stages' (K, F⁻¹) in one vectorised evaluation (see :mod:`._latent`). The last
         stage's cell edges do not depend on the thresholds, so its values are computed once."""
         latent = self._latent
-        last_cache: dict[int, tuple[FloatArray, FloatArray]] = {}
 
         def batch(ys):
             *head, last = ys
-            if last.shape[1] not in last_cache:
-                row = np.asarray(last[0])
-                last_cache[last.shape[1]] = latent.evaluate(np.full(row.size, cascade[-1]), row)
             idx = np.concatenate([np.full(y.size, m) for y, m in zip(head, cascade)])
             flat = np.concatenate([np.ravel(y) for y in head])
             kv, q = latent.evaluate(idx, flat)
@@ -253,17 +249,19 @@ class MarkovCopulaModel:
                 stop = start + y.size
                 out.append((kv[start:stop].reshape(y.shape), q[start:stop].reshape(y.shape)))
                 start = stop
-            k_last, q_last = last_cache[last.shape[1]]
+            k_last, q_last = latent.evaluate_cached(cascade[-1], np.asarray(last[0]),
+                                                    key=last.shape[1])
             out.append((np.broadcast_to(k_last, last.shape), np.broadcast_to(q_last, last.shape)))
             return out
 
         return batch
 
     def evaluate_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None, *,
-                          approximation: str | None = None, with_grad: bool = False
-                          ) -> dict[str, Any]:
+                          approximation: str | None = None, with_grad: bool = False,
+                          n_cells: int | None = None) -> dict[str, Any]:
         """Accuracy, cost and stage probabilities at uniform-scale thresholds ``s`` (B, k−1),
-        optionally with their gradients — the objective used by the tuner."""
+        optionally with their gradients — the objective used by the tuner. ``n_cells``
+        overrides the model's discretisation (the tuner explores on a coarser one)."""
         self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         s = np.clip(self._check_thresholds(s, len(cas), name="s"), 0.0, 1.0)
@@ -283,7 +281,8 @@ class MarkovCopulaModel:
             return out
         copulas = [self.pair_copula(a, b) for a, b in zip(cas[:-1], cas[1:])]
         stop, corr, dstop, dcorr = cascade_recursion(
-            s, copulas, self._stage_batch(cas), n_cells=self.n_cells, approximation=approx, with_grad=with_grad
+            s, copulas, self._stage_batch(cas), n_cells=self.n_cells if n_cells is None else n_cells,
+            approximation=approx, with_grad=with_grad
         )
         out = {
             "accuracy": corr.sum(axis=1),

@@ -52,16 +52,17 @@ class _Problem:
     """The model's objective for one cascade, with caching of the last evaluation."""
 
     def __init__(self, model: MarkovCopulaModel, cascade: tuple[int, ...],
-                 approximation: str | None) -> None:
+                 approximation: str | None, n_cells: int | None = None) -> None:
         self.model = model
         self.cascade = cascade
         self.approximation = approximation
+        self.n_cells = n_cells
         self.n_evals = 0
 
     def evaluate(self, s: FloatArray, with_grad: bool = False) -> dict[str, Any]:
         self.n_evals += s.shape[0]
         return self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
-                                            with_grad=with_grad)
+                                            with_grad=with_grad, n_cells=self.n_cells)
 
     def lagrangian(self, lam: float):
         def fun(x: FloatArray) -> tuple[float, FloatArray]:
@@ -185,7 +186,10 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
         raise ValueError("model: not fitted yet; call fit(log) first")
     cas = check_cascade(cascade, len(model.models_))
     costs = model.costs_[list(cas)]
-    problem = _Problem(model, cas, approximation)
+    # Explore (scan, λ path, refinement) on a coarse discretisation, then polish every solution
+    # on the model's own: the coarse optimum is within the discretisation error of the fine one.
+    fine = _Problem(model, cas, approximation)
+    problem = _Problem(model, cas, approximation, n_cells=max(8, model.n_cells // 3))
     k = len(cas)
     if k == 1:
         return _build_frontier(model, cas, np.empty((1, 0)), "markov-copula", approximation,
@@ -212,7 +216,7 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
         # region (or is already better): the objective is not convex.
         scan_obj = 1.0 - scan["accuracy"] + lmb * scan["cost"]
         j = int(np.argmin(scan_obj))
-        if scan_obj[j] < f - 1e-9 or np.max(np.abs(sobol[j] - x)) > 0.05:
+        if scan_obj[j] < f - 1e-9:
             x2, f2 = _minimise(fun, sobol[j])
             if f2 < f - 1e-14:
                 x, f = x2, f2
@@ -251,7 +255,8 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
             x, f = _minimise(problem.lagrangian(lmb), xs[j])
             solutions[lmb] = (x, f) if f < values[j] else (xs[j], float(values[j]))
     lam = np.array(ls)
-    best_x = np.array([solutions[v][0] for v in ls])
+    best_x = np.array([_minimise(fine.lagrangian(float(v)), solutions[v][0])[0] for v in ls])
+    problem = fine
 
     def score_for(lmb: float):
         def score(s: FloatArray) -> FloatArray:

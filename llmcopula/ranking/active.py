@@ -10,12 +10,14 @@ so the gain in ``log det`` of the posterior precision (D-optimality) is
 
     g_ij = log(1 + k w v_ij),   v_ij = C_ii + C_jj - 2 C_ij,
 
-with ``k`` calls per comparison (2 with both orders). ``strategy="top"`` multiplies ``g_ij`` by
+with ``k`` calls per comparison (2 with both orders). ``strategy="uncertainty"`` instead picks
+the pair whose order is least certain, the smallest ``|lambda_i - lambda_j| / sqrt(v_ij)``
+(each discordant pair costs Kendall's tau, so this targets the full ranking); ``"top"`` multiplies ``g_ij`` by
 ``pi_i + pi_j``, the posterior probability (Monte Carlo under the Laplace approximation) that
 ``i`` or ``j`` is the best candidate, to spend the budget on the contenders for best-of-n.
 ``strategy="random"`` draws the further pairs uniformly: the baseline at equal budget. The gain
-rule is the standard sequential D-optimal design for paired comparisons; the ``"top"`` weighting
-is our heuristic.
+rule is the standard sequential D-optimal design for paired comparisons; the ``"uncertainty"``
+and ``"top"`` rules are our heuristics.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def _fit(session: ComparisonSession, alpha: float, tie_margin: float, soft: bool
 
 
 def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, budget: int,
-                strategy: Literal["information", "top", "random"] = "information",
+                strategy: Literal["information", "uncertainty", "top", "random"] = "information",
                 both_orders: bool = True, outcome: Literal["soft", "sign"] = "soft",
                 alpha: float = 1.0, tie_margin: float = 0.0,
                 n_draws: int = 256, rng: RNGLike = None) -> ActiveResult:
@@ -112,7 +114,7 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
         The input and its candidate answers.
     budget : int
         Comparisons (unordered pairs), ``n - 1 <= budget <= n(n-1)/2``.
-    strategy : {"information", "top", "random"}
+    strategy : {"information", "uncertainty", "top", "random"}
         Pair choice after the spanning chain (see the module docstring).
     both_orders : bool
         Query each pair in both orders (2 calls; the fitted model then estimates the position
@@ -140,8 +142,9 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
     """
     n = check_n_candidates(len(candidates), "candidates")
     budget = check_budget(budget, n)
-    if strategy not in ("information", "top", "random"):
-        raise ValueError(f"strategy: expected 'information', 'top' or 'random', got {strategy!r}")
+    if strategy not in ("information", "uncertainty", "top", "random"):
+        raise ValueError("strategy: expected 'information', 'uncertainty', 'top' or 'random', "
+                         f"got {strategy!r}")
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"alpha: must be a positive number, got {alpha!r}")
     n_draws = check_positive_int(n_draws, "n_draws")
@@ -175,6 +178,8 @@ def active_rank(comparator: Comparator, x: Any, candidates: Sequence[Any], *, bu
             v = C[iu, ju] * -2 + C[iu, iu] + C[ju, ju]
             p = expit(lam[iu] - lam[ju])
             gain = np.log1p((2 if both_orders else 1) * p * (1 - p) * np.clip(v, 0, None))
+            if strategy == "uncertainty":
+                gain = -np.abs(lam[iu] - lam[ju]) / np.sqrt(np.clip(v, 1e-300, None))
             if strategy == "top":
                 draws = gen.multivariate_normal(lam, C, size=n_draws, method="eigh")
                 pi = np.bincount(np.argmax(draws, axis=1), minlength=n) / n_draws

@@ -83,7 +83,7 @@ class LatentStack:
             if m.n_components_ > 0 and m.continuous_mass_ > 0:
                 cdf, pdf, _ = self._mixture(np.full(_GUESS_GRID.size, i), _GUESS_GRID)
                 self.grid_f[i] = np.maximum.accumulate(cdf)
-                with np.errstate(divide="ignore"):
+                with np.errstate(divide="ignore", over="ignore"):
                     self.grid_dx[i] = np.where(pdf > 0, 1.0 / pdf, np.inf)
 
     # ------------------------------------------------------------------ continuous part

@@ -45,7 +45,7 @@ def test_mle_matches_brute_force_maximisation_of_an_independent_likelihood_on_a_
                              tie_param=0.6, rng=rng)
     bt = BradleyTerry(ties="davidson").fit(first, second, y)
     best = None
-    for start in rng.normal(size=(8, 4)):  # multi-start Nelder-Mead, no gradients
+    for start in rng.normal(size=(4, 4)):  # multi-start Nelder-Mead, no gradients
         r = minimize(lambda d: -_brute_loglik(d, first, second, y), start, method="Nelder-Mead",
                      options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000})
         best = r if best is None or r.fun < best.fun else best
@@ -138,21 +138,21 @@ def test_recovers_known_strengths_bias_and_tie_parameter_within_four_standard_er
 
 @pytest.mark.slow
 def test_reported_standard_errors_match_the_spread_over_replications():
-    """Over 60 replications, the empirical SD of b-hat and of lambda_0-hat matches the mean
-    reported SE: the ratio of an SD from 60 draws has relative SE 1/sqrt(118) ~ 0.09, so we
-    accept [0.7, 1.3] (about 3.3 of its SEs)."""
+    """Over 40 replications, the empirical SD of b-hat and of lambda_0-hat matches the mean
+    reported SE: the ratio of an SD from 40 draws has relative SE 1/sqrt(78) ~ 0.11, so we
+    accept [0.65, 1.35] (about 3.1 of its SEs)."""
     rng = np.random.default_rng(99)
-    n, m = 5, 800
+    n, m = 5, 500
     lam = np.linspace(-1, 1, n)
     est, se = [], []
-    for _ in range(60):
+    for _ in range(40):
         first, second = _design(n, m, rng)
         y = simulate_comparisons(lam, first, second, position_bias=0.2, tie_param=0.5, rng=rng)
         bt = BradleyTerry(solver="newton").fit(first, second, y)
         est.append([bt.position_bias_, bt.strengths_[0]])
         se.append([bt.position_bias_se_, bt.strengths_se_[0]])
     ratio = np.std(est, axis=0, ddof=1) / np.mean(se, axis=0)
-    assert np.all((ratio > 0.7) & (ratio < 1.3)), ratio
+    assert np.all((ratio > 0.65) & (ratio < 1.35)), ratio
 
 
 def test_newton_and_trust_exact_solvers_agree():

@@ -22,7 +22,8 @@ of queried pairs that LLM-Blender's MaxLogits/MaxWins lack (ensemble-methods spe
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -130,23 +131,117 @@ def records_from_matrix(M: PairwiseMatrix | ArrayLike, *, tie_margin: float = 0.
     return f.astype(np.intp), s.astype(np.intp), y
 
 
-def _damped_newton(objective: Any, hessian: Any, x0: NDArray[np.float64], tol: float,
-                   max_iter: int) -> OptimizeResult:
-    """Newton's method with step halving for a smooth convex objective."""
+@dataclass(frozen=True)
+class _Problem:
+    """The data and settings of one fit; the free parameters are ``theta = (phi, b?, tau?)``
+    with ``lambda = Z phi`` (``Z``: orthonormal basis of the sum-zero strengths)."""
+
+    first: NDArray[np.intp]
+    second: NDArray[np.intp]
+    w: NDArray[np.float64]
+    Y: NDArray[np.float64]          # (m, 3) weighted outcome counts: first wins, tie, second
+    n: int
+    Z: NDArray[np.float64]
+    use_b: bool
+    use_tie: bool
+    alpha: float
+    total: float                    # sum of weights: the objective is per unit weight
+
+    @property
+    def dim(self) -> int:
+        return self.n - 1 + int(self.use_b) + int(self.use_tie)
+
+
+def _unpack(theta: NDArray[np.float64], d: _Problem) -> tuple[NDArray[np.float64], float, float]:
+    k = d.n - 1
+    lam = d.Z @ theta[:k]
+    b = float(theta[k]) if d.use_b else 0.0
+    tau = float(theta[-1]) if d.use_tie else -np.inf
+    return lam, b, tau
+
+
+def _expansion(d: _Problem) -> NDArray[np.float64]:
+    """Linear map from ``theta`` to ``(lambda, b, tau)``."""
+    k = d.n - 1
+    T = np.zeros((d.n + 2, d.dim))
+    T[:d.n, :k] = d.Z
+    if d.use_b:
+        T[d.n, k] = 1.0
+    if d.use_tie:
+        T[d.n + 1, d.dim - 1] = 1.0
+    return T
+
+
+def _reduce(full: NDArray[np.float64], d: _Problem) -> NDArray[np.float64]:
+    """``theta`` from a full ``(lambda, b, tau)`` vector (a warm start)."""
+    if full.shape != (d.n + 2,):
+        raise ValueError(f"warm_start: expected shape ({d.n + 2},), got {full.shape}")
+    x = [d.Z.T @ full[:d.n]]
+    if d.use_b:
+        x.append(full[d.n:d.n + 1])
+    if d.use_tie:
+        x.append([full[d.n + 1] if np.isfinite(full[d.n + 1]) else np.log(0.1)])
+    return np.concatenate(x)
+
+
+def _objective(theta: NDArray[np.float64], d: _Problem) -> tuple[float, NDArray[np.float64]]:
+    """Penalised negative log-likelihood per unit weight and its gradient in ``theta``."""
+    lam, b, tau = _unpack(theta, d)
+    u = _predictors(lam, b, tau, d.first, d.second)
+    lse = _logsumexp_rows(u)
+    p = np.exp(u - lse[:, None])
+    Y = d.Y
+    ll = float(np.sum(Y[:, 0] * (u[:, 0] - lse) + Y[:, 2] * (u[:, 2] - lse))
+               + (np.sum(Y[:, 1] * (u[:, 1] - lse)) if d.use_tie else 0.0))
+    R = Y - d.w[:, None] * p                      # observed minus expected counts
+    g_first = R[:, 0] + 0.5 * R[:, 1]
+    g_lam = (np.bincount(d.first, g_first, minlength=d.n)
+             + np.bincount(d.second, R[:, 2] + 0.5 * R[:, 1], minlength=d.n))
+    grad = [d.Z.T @ (-g_lam + d.alpha * lam)]
+    if d.use_b:
+        grad.append([-g_first.sum()])
+    if d.use_tie:
+        grad.append([-R[:, 1].sum()])
+    return ((-ll + 0.5 * d.alpha * float(lam @ lam)) / d.total,
+            np.concatenate(grad) / d.total)
+
+
+def _hessian(theta: NDArray[np.float64], d: _Problem) -> NDArray[np.float64]:
+    """Hessian of :func:`_objective`: the Fisher information ``sum_r w_r Cov_p(a_r)`` of the
+    multinomial logit (plus the ridge), reduced to ``theta``."""
+    lam, b, tau = _unpack(theta, d)
+    u = _predictors(lam, b, tau, d.first, d.second)
+    p = np.exp(u - _logsumexp_rows(u)[:, None])
+    m = p @ _A.T                                            # (m, 4) means of coefficients
+    second = np.einsum("rk,uk,vk->ruv", p, _A, _A)          # E[a_u a_v]
+    C = d.w[:, None, None] * (second - m[:, :, None] * m[:, None, :])
+    n = d.n
+    idx = np.column_stack([d.first, d.second, np.full_like(d.first, n),
+                           np.full_like(d.first, n + 1)])
+    flat = idx[:, :, None] * (n + 2) + idx[:, None, :]
+    H = np.bincount(flat.ravel(), C.ravel(), minlength=(n + 2) ** 2).reshape(n + 2, n + 2)
+    H[:n, :n] += d.alpha * np.eye(n)
+    T = _expansion(d)
+    return T.T @ H @ T / d.total
+
+
+def _damped_newton(d: _Problem, x0: NDArray[np.float64], tol: float, max_iter: int
+                   ) -> OptimizeResult:
+    """Newton's method with step halving (Armijo) for the convex :func:`_objective`."""
     x = x0.copy()
-    fx, g = objective(x)
+    fx, g = _objective(x, d)
     it = 0
     while it < max_iter and np.max(np.abs(g)) > tol:
         it += 1
-        H = hessian(x)
+        H = _hessian(x, d)
         try:
             step = np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(H, g, rcond=None)[0]
         t = 1.0
         while True:
-            f_new, g_new = objective(x - t * step)
-            if f_new <= fx + 1e-4 * t * float(g @ -step) or t < 1e-10:
+            f_new, g_new = _objective(x - t * step, d)
+            if f_new <= fx - 1e-4 * t * float(g @ step) or t < 1e-10:
                 break
             t /= 2
         x, fx, g = x - t * step, f_new, g_new
@@ -282,63 +377,34 @@ class BradleyTerry:
         use_tie = has_ties and self.ties != "none"
         use_b = bool(self.position_bias)
 
-        Z = null_space(np.ones((1, n)))  # orthonormal basis of sum-zero strengths
-        k = n - 1
-        dim = k + int(use_b) + int(use_tie)
         Y = np.zeros((f.size, 3))
         if use_tie:
             Y[np.arange(f.size), np.where(y == 1.0, 0, np.where(y == 0.5, 1, 2))] = w
         else:
             Y[:, 0], Y[:, 2] = w * y, w * (1.0 - y)
+        d = _Problem(f, s, w, Y, n, null_space(np.ones((1, n))), use_b, use_tie,
+                     float(self.alpha), total)
 
-        def unpack(theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:
-            lam = Z @ theta[:k]
-            b = theta[k] if use_b else 0.0
-            tau = theta[-1] if use_tie else -np.inf
-            return lam, b, tau
-
-        def objective(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-            lam, b, tau = unpack(theta)
-            u = _predictors(lam, b, tau, f, s)
-            lse = _logsumexp_rows(u)
-            p = np.exp(u - lse[:, None])
-            ll = float(np.sum(Y[:, 0] * (u[:, 0] - lse) + Y[:, 2] * (u[:, 2] - lse))
-                       + (np.sum(Y[:, 1] * (u[:, 1] - lse)) if use_tie else 0.0))
-            R = Y - w[:, None] * p
-            g_first = R[:, 0] + 0.5 * R[:, 1]
-            g_lam = (np.bincount(f, g_first, minlength=n)
-                     + np.bincount(s, R[:, 2] + 0.5 * R[:, 1], minlength=n))
-            grad = [Z.T @ (-g_lam + self.alpha * lam)]
-            if use_b:
-                grad.append([-g_first.sum()])
-            if use_tie:
-                grad.append([-R[:, 1].sum()])
-            # per unit weight, so that the gradient tolerance does not depend on the data size
-            return ((-ll + 0.5 * self.alpha * float(lam @ lam)) / total,
-                    np.concatenate(grad) / total)
-
-        def hessian(theta: NDArray[np.float64]) -> NDArray[np.float64]:
-            return self._reduced_hessian(theta, unpack, f, s, w, n, Z, use_b, use_tie) / total
-
-        x0 = np.zeros(dim)
+        x0 = np.zeros(d.dim)
         if use_tie:
             x0[-1] = np.log(max(np.average(y == 0.5, weights=w), 1e-3))
         if warm_start is not None:
-            x0 = self._reduce(np.asarray(warm_start, dtype=np.float64), Z, n, use_b, use_tie)
+            x0 = _reduce(np.asarray(warm_start, dtype=np.float64), d)
         if self.solver == "trust-exact":
-            res = minimize(objective, x0, jac=True, hess=hessian, method="trust-exact",
+            res = minimize(_objective, x0, args=(d,), jac=True, hess=_hessian,
+                           method="trust-exact",
                            options={"gtol": self.tol, "maxiter": self.max_iter})
         else:
-            res = _damped_newton(objective, hessian, x0, self.tol, self.max_iter)
-        lam, b, tau = unpack(res.x)
+            res = _damped_newton(d, x0, self.tol, self.max_iter)
+        lam, b, tau = _unpack(res.x, d)
         lam = lam - lam.mean()
         converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-7
-        H = hessian(res.x)
+        H = _hessian(res.x, d)
         try:
             cov_red = np.linalg.inv(H) / total
         except np.linalg.LinAlgError:
             cov_red = np.full_like(H, np.nan)
-        T = self._expansion(Z, n, use_b, use_tie)
+        T = _expansion(d)
         cov = T @ cov_red @ T.T
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         fixed = np.r_[np.zeros(n, bool), not use_b, not use_tie]
@@ -367,45 +433,6 @@ class BradleyTerry:
         self.n_iter_ = int(res.nit)
         self.converged_ = converged
         return self
-
-    @staticmethod
-    def _expansion(Z: NDArray[np.float64], n: int, use_b: bool, use_tie: bool
-                   ) -> NDArray[np.float64]:
-        """Linear map from the reduced parameters to ``(lambda, b, tau)``."""
-        k = n - 1
-        cols = k + int(use_b) + int(use_tie)
-        T = np.zeros((n + 2, cols))
-        T[:n, :k] = Z
-        if use_b:
-            T[n, k] = 1.0
-        if use_tie:
-            T[n + 1, cols - 1] = 1.0
-        return T
-
-    def _reduce(self, full: NDArray[np.float64], Z: NDArray[np.float64], n: int, use_b: bool,
-                use_tie: bool) -> NDArray[np.float64]:
-        if full.shape != (n + 2,):
-            raise ValueError(f"warm_start: expected shape ({n + 2},), got {full.shape}")
-        x = [Z.T @ full[:n]]
-        if use_b:
-            x.append(full[n:n + 1])
-        if use_tie:
-            x.append([full[n + 1] if np.isfinite(full[n + 1]) else np.log(0.1)])
-        return np.concatenate(x)
-
-    def _reduced_hessian(self, theta, unpack, f, s, w, n, Z, use_b, use_tie):  # type: ignore[no-untyped-def]
-        lam, b, tau = unpack(theta)
-        u = _predictors(lam, b, tau, f, s)
-        p = np.exp(u - _logsumexp_rows(u)[:, None])
-        m = p @ _A.T                                            # (m, 4) means of coefficients
-        second = np.einsum("rk,uk,vk->ruv", p, _A, _A)          # E[a_u a_v]
-        C = w[:, None, None] * (second - m[:, :, None] * m[:, None, :])
-        idx = np.column_stack([f, s, np.full_like(f, n), np.full_like(f, n + 1)])
-        flat = idx[:, :, None] * (n + 2) + idx[:, None, :]
-        H = np.bincount(flat.ravel(), C.ravel(), minlength=(n + 2) ** 2).reshape(n + 2, n + 2)
-        H[:n, :n] += self.alpha * np.eye(n)
-        T = self._expansion(Z, n, use_b, use_tie)
-        return T.T @ H @ T
 
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:

@@ -155,8 +155,9 @@ def real_data(benchmark: str) -> str:
         correct = (picked == ref).astype(float)
         vb = versus_baseline(correct, base, ties="win")
         ex = versus_baseline(correct, base, ties="exclude")
-        rows.append(f"| {name} | {correct.mean():.3f} ({correct.std(ddof=1) / np.sqrt(correct.size):.3f}) "
-                    f"| {vb.rate:.3f} | {vb.wins}/{vb.losses} ({ex.rate:.3f}) | {calls} |")
+        se = correct.std(ddof=1) / np.sqrt(correct.size)
+        rows.append(f"| {name} | {correct.mean():.3f} ({se:.3f}) | {vb.rate:.3f} "
+                    f"| {vb.wins}/{vb.losses} ({ex.rate:.3f}) | {calls} |")
 
     add(f"best single model on train ({test.models[best_train]})", answers[:, best_train], "-")
     best_test = int(np.argmax(test.correct.mean(axis=0)))

@@ -12,9 +12,10 @@ so the gain in ``log det`` of the posterior precision (D-optimality) is
 
 with ``k`` calls per comparison (2 with both orders). ``strategy="uncertainty"`` instead picks
 the pair whose order is least certain, the smallest ``|lambda_i - lambda_j| / sqrt(v_ij)``
-(each discordant pair costs Kendall's tau, so this targets the full ranking); ``"top"`` multiplies ``g_ij`` by
-``pi_i + pi_j``, the posterior probability (Monte Carlo under the Laplace approximation) that
-``i`` or ``j`` is the best candidate, to spend the budget on the contenders for best-of-n.
+(each discordant pair costs Kendall's tau, so this targets the full ranking); ``"top"``
+multiplies ``g_ij`` by ``pi_i + pi_j``, the posterior probability (Monte Carlo under the Laplace
+approximation) that ``i`` or ``j`` is the best candidate, to spend the budget on the contenders
+for best-of-n.
 ``strategy="random"`` draws the further pairs uniformly: the baseline at equal budget. The gain
 rule is the standard sequential D-optimal design for paired comparisons; the ``"uncertainty"``
 and ``"top"`` rules are our heuristics.
@@ -95,7 +96,8 @@ def _fit(session: ComparisonSession, alpha: float, tie_margin: float, soft: bool
     if previous is not None and (soft or (previous.tie_param_ > 0) == bool((y == 0.5).any())):
         warm = previous.params_vector()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # tiny early designs: the prior keeps it finite
+        # tiny early designs may look separated; the prior keeps the fit finite
+        warnings.simplefilter("ignore", UserWarning)
         return model.fit(f, s, y, n_items=session.n, warm_start=warm)
 
 

@@ -105,7 +105,8 @@ def rank_and_fuse(comparator: Comparator, x: Any, candidates: Sequence[Any], *, 
     """Rank ``candidates`` by pairwise comparisons and fuse the top ``k``.
 
     ``method`` is a full both-order matrix aggregated by MaxLogits, MaxWins or a Bradley-Terry
-    fit (``n(n-1)`` calls), or ``k`` bubble passes (``2 sum_{r<k} (n-1-r)`` calls at most).
+    fit (``n(n-1)`` calls; soft labels ``expit(logit)``, ridge ``alpha = 0.01``), or ``k`` bubble
+    passes (``2 sum_{r<k} (n-1-r)`` calls at most).
 
     Examples
     --------
@@ -135,7 +136,7 @@ def rank_and_fuse(comparator: Comparator, x: Any, candidates: Sequence[Any], *, 
     elif method == "maxwins":
         scores = maxwins_scores(pm.logits)
     else:
-        f, s, y = records_from_matrix(pm)
-        scores = BradleyTerry(alpha=1e-3).fit(f, s, y, n_items=n).strengths_
+        f, s, y = records_from_matrix(pm, soft=True)
+        scores = BradleyTerry(alpha=1e-2).fit(f, s, y, n_items=n).strengths_
     top = select_top_k(candidates, scores, k)
     return BlendResult(fuser(x, top.candidates), top, scores, pm.n_calls)

@@ -270,3 +270,26 @@ def test_bad_bubble_options_and_pairs_raise():
         PairwiseMatrix.from_comparator(lambda x, a, b: 0.0, None, [0, 1], pairs=[[1, 1]])
     with pytest.raises(ValueError, match="reference"):
         reference_rewards(np.zeros((3, 3)), 3)
+
+
+def test_lazy_session_and_full_matrix_give_the_same_debiased_logits():
+    M = simulate_logits(np.random.default_rng(1).normal(size=5), bias=0.3, noise=1.0, rng=2)
+    f = MatrixComparator(M)
+    S = PairwiseMatrix.from_comparator(f, None, range(5)).symmetrized()
+    session = ComparisonSession(f, None, range(5))
+    for i in range(5):
+        for j in range(5):
+            if i != j:
+                assert session.compare(i, j) == S[i, j]
+    assert session.n_calls == 20 and session.n_comparisons == 20
+    np.testing.assert_array_equal(session.matrix().logits, PairwiseMatrix(M).logits)
+
+
+def test_pairwise_matrix_is_immutable():
+    pm = PairwiseMatrix(np.zeros((3, 3)))
+    with pytest.raises(ValueError):
+        pm.logits[0, 1] = 1.0
+    with pytest.raises(AttributeError):
+        pm.n_calls = 3  # type: ignore[misc]
+    with pytest.raises(ValueError, match="n_calls"):
+        PairwiseMatrix(np.zeros((3, 3)), -1)

@@ -114,7 +114,7 @@ def simulation(n: int, queries: int, bias: float, noise: float, n_jobs: int) -> 
                 continue
             hit, tau, reg = (np.array(x, dtype=float) for x in zip(*[r[2:] for r in sel]))
             se = hit.std(ddof=1) / np.sqrt(hit.size)
-            tau_txt = "" if np.isnan(tau).all() else f" / {np.nanmean(tau):.3f}"
+            tau_txt = " / -" if np.isnan(tau).all() else f" / {np.nanmean(tau):.3f}"
             cells.append(f"{hit.mean():.3f} ({se:.3f}){tau_txt} / {reg.mean():.3f}")
         out.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join(out)

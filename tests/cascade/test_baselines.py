@@ -198,3 +198,13 @@ def test_oracle_upgrades_cheapest_queries_first_and_bounds_every_router():
     # No threshold router is above the hindsight curve at its cost.
     best = np.interp(res["cost"], curve.cost, curve.accuracy)
     assert np.all(res["accuracy"] <= best + 1e-12)
+
+
+@pytest.mark.parametrize("name", ["grid", "oracle", "bayesopt"])
+def test_docstring_examples_of_the_baselines_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"llmcopula.cascade.baselines.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -68,7 +68,7 @@ def oracle_frontier(log: ChainLog, cascade: Sequence[int] | None = None, *,
     ...                            correct=[[1, 1], [0, 1], [0, 0]], cost=[[1e-6, 4e-6]] * 3)
     >>> front = oracle_frontier(log, curve=False)
     >>> float(front.test_accuracy[0]), float(front.test_cost[0])
-    (0.6666666666666666, 2.666666666666667)
+    (0.6666666666666666, 2.3333333333333335)
     """
     if not isinstance(log, ChainLog):
         raise ValueError(f"log: expected a ChainLog, got {type(log).__name__}")

@@ -201,7 +201,8 @@ class WeightedMajorityVote(_Aggregator):
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> WeightedMajorityVote:
         Xa, y_idx = self._fit_common(X, y, self.classes, require_y=True)
-        assert y_idx is not None
+        if y_idx is None:  # pragma: no cover - require_y=True always returns labels
+            raise RuntimeError("internal error: labels missing after validation")
         codes = _class_index(Xa, self.classes_)
         correct = (codes == y_idx[:, None]).sum(axis=0)
         self.accuracy_ = (correct + 1.0) / (Xa.shape[0] + 2.0)
@@ -249,7 +250,8 @@ class MAPAggregator(_Aggregator):
     def fit(self, X: ArrayLike, y: ArrayLike) -> MAPAggregator:
         min_count = check_positive_int(self.min_count, "min_count")
         Xa, y_idx = self._fit_common(X, y, self.classes, require_y=True)
-        assert y_idx is not None
+        if y_idx is None:  # pragma: no cover - require_y=True always returns labels
+            raise RuntimeError("internal error: labels missing after validation")
         self.values_ = np.unique(Xa)
         base = self.values_.size + 1  # one extra code for answers never seen in training
         if Xa.shape[1] * math.log2(base) > 62:

@@ -232,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
     on_test = data.X_test is not None
     X_eval = data.X_test if on_test else data.X_train
     y_eval = data.y_test if on_test else data.y_train
-    assert X_eval is not None and y_eval is not None
+    if X_eval is None or y_eval is None:  # pragma: no cover - training data always exist
+        raise RuntimeError("internal error: no evaluation data")
     hits = (aggregator.predict(X_eval[:, cols]) == y_eval) & (y_eval != NONE_CORRECT)
     accuracy = float(hits.mean())
     acc_ci = _wilson(int(hits.sum()), hits.size)

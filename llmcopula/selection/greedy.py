@@ -631,7 +631,8 @@ def exhaustive_selection(y: ArrayLike, X: ArrayLike, *, budget: float | None = N
                 visit(child, cand, cost)
 
     visit(_State.empty(p), (), 0.0)
-    assert best is not None  # _check_limits guarantees one affordable model
+    if best is None:  # pragma: no cover - _check_limits guarantees one affordable model
+        raise RuntimeError("internal error: no affordable subset")
     sel, steps, state = _path_of(p, best[3], "exhaustive", [best[0]] * len(best[3]))
     return _result(p, sel, steps, state, "exhaustive", warn_sparse)
 

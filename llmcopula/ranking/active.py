@@ -75,7 +75,13 @@ class ActiveResult:
 
 
 def check_budget(budget: Any, n: int) -> int:
-    """A comparison budget between the spanning minimum ``n - 1`` and all ``n(n-1)/2`` pairs."""
+    """A comparison budget between the spanning minimum ``n - 1`` and all ``n(n-1)/2`` pairs.
+
+    Examples
+    --------
+    >>> check_budget(9, 10)
+    9
+    """
     n = check_n_candidates(n)
     budget = check_positive_int(budget, "budget")
     if budget < n - 1:

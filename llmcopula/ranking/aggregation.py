@@ -150,7 +150,13 @@ class BubbleResult:
 
 
 def bubble_comparisons(n: int, runs: int = 1) -> int:
-    """Number of comparisons of :func:`bubble_select`: ``sum_{r=0}^{runs-1} (n - 1 - r)``."""
+    """Number of comparisons of :func:`bubble_select`: ``sum_{r=0}^{runs-1} (n - 1 - r)``.
+
+    Examples
+    --------
+    >>> bubble_comparisons(10), bubble_comparisons(10, runs=3), bubble_comparisons(10, runs=9)
+    (9, 24, 45)
+    """
     n = check_n_candidates(n)
     runs = check_positive_int(runs, "runs")
     if runs > n - 1:

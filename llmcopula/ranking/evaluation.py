@@ -63,7 +63,14 @@ def oracle_win_ranks(oracle_wins: ArrayLike) -> NDArray[np.int64]:
 
 
 def mean_oracle_rank(selected: ArrayLike, oracle_wins: ArrayLike) -> float:
-    """GPT-Rank of a selector: the mean oracle-win rank of the selected candidates."""
+    """GPT-Rank of a selector: the mean oracle-win rank of the selected candidates.
+
+    Examples
+    --------
+    >>> W = np.array([[[0, 1, 1], [0, 0, 1], [0, 0, 0]]] * 2)   # 0 > 1 > 2 on both queries
+    >>> mean_oracle_rank([0, 2], W)
+    2.0
+    """
     ranks = oracle_win_ranks(oracle_wins)
     sel = _selected(selected, ranks.shape[0], ranks.shape[1])
     return float(ranks[np.arange(sel.size), sel].mean())

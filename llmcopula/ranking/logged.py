@@ -94,6 +94,13 @@ def logged_candidates(log: ChainLog, confidence: ArrayLike | None = None
         A log with answers.
     confidence : array_like, shape (n_queries, n_models), optional
         Calibrated confidences (default: ``exp(raw)``, uncalibrated).
+
+    Examples
+    --------
+    >>> from llmcopula.datasets import load_pool
+    >>> first = logged_candidates(load_pool("mmlu", "test"))[0]
+    >>> [(c.text, c.support) for c in first[:3]]
+    [('A', 7), ('D', 2), ('D', 2)]
     """
     if log.answer is None:
         raise ValueError("log: has no answers")

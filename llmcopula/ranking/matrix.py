@@ -25,7 +25,13 @@ __all__ = ["PairwiseMatrix", "ComparisonSession", "all_pairs", "symmetrize"]
 
 
 def all_pairs(n: int) -> NDArray[np.intp]:
-    """The ``n(n-1)/2`` unordered pairs ``(i, j)``, ``i < j``, as an (m, 2) array."""
+    """The ``n(n-1)/2`` unordered pairs ``(i, j)``, ``i < j``, as an (m, 2) array.
+
+    Examples
+    --------
+    >>> all_pairs(3).tolist()
+    [[0, 1], [0, 2], [1, 2]]
+    """
     n = check_n_candidates(n)
     i, j = np.triu_indices(n, k=1)
     return np.column_stack([i, j]).astype(np.intp)

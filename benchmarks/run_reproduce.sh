@@ -26,3 +26,7 @@ llmcopula reproduce "${COMMON[@]}" --n-jobs "$JOBS" --benchmarks mmlu --chains l
 llmcopula reproduce "${COMMON[@]}" --n-jobs 1 --benchmarks mmlu --chains llama \
     --cascades 0-2-4,0-1-2-3-4 --methods markov-copula,grid --n-train 10,20,30,50,100 \
     --seeds 5 --no-plots
+# 4. Low-sample regime with BO: MMLU / Llama, cascade 0-2-4, n <= 30, 5 seeds (ours and grid
+#    tasks of these subsamples already exist from step 3 and are skipped).
+llmcopula reproduce "${COMMON[@]}" --n-jobs "$JOBS" --benchmarks mmlu --chains llama \
+    --cascades 0-2-4 --methods markov-copula,grid,bo --n-train 10,20,30 --seeds 5 --no-plots

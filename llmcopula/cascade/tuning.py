@@ -238,7 +238,7 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
             gap = (cost_pts.max() - cost_pts.min()) / max(n_lambdas, 1)
             new = [(a, b, i) for i, (a, b) in enumerate(zip(ls[:-1], ls[1:]))
                    if abs(cost_pts[i + 1] - cost_pts[i]) > gap and (b - a) > 1e-12 * b]
-            if not new or len(solutions) >= 2 * n_lambdas:
+            if not new or len(solutions) >= int(1.25 * n_lambdas):
                 break
             for a, b, i in new:
                 mid = float(np.sqrt(a * b)) if a > 0 else b / 10.0

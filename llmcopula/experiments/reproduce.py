@@ -143,11 +143,14 @@ def _plots(curves: pd.DataFrame, by_k: pd.DataFrame, out: Path) -> None:
     fig.savefig(out / "pct_change_by_k.png", dpi=110)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for base, g in tuned[tuned["k"] >= 3].groupby("baseline"):
+    big = tuned[tuned["k"] >= 3]
+    order = sorted(big["n_train"].unique(), key=lambda n: float("inf") if n == ALL_N else int(n))
+    position = {n: i for i, n in enumerate(order)}  # one shared x axis for every baseline
+    for base, g in big.groupby("baseline"):
         per_n = g.groupby("n_train")["mean_pct_change"].mean()
-        order = sorted(per_n.index, key=lambda n: float("inf") if n == ALL_N else int(n))
-        ax.plot(range(len(order)), per_n[order].to_numpy(), marker="o", label=base)
-        ax.set_xticks(range(len(order)), order)
+        here = sorted(per_n.index, key=position.get)
+        ax.plot([position[n] for n in here], per_n[here].to_numpy(), marker="o", label=base)
+    ax.set_xticks(range(len(order)), order)
     ax.axhline(0, color="k", lw=0.8)
     ax.set(xlabel="training queries n", ylabel="mean of per-k mean % change (k >= 3)",
            title="ours vs baselines by training-set size")

@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..copulas import BivariateCopula
 from ..datasets import ChainLog
+from ._chain_model import CalibratedChainModel, fit_calibrators
 from ._latent import LatentStack
 from .calibration import PlattCalibrator
 from .cascades import check_cascade
@@ -62,7 +63,7 @@ class CascadePrediction:
     stage_probabilities: FloatArray
 
 
-class MarkovCopulaModel:
+class MarkovCopulaModel(CalibratedChainModel):
     """Markov-copula model of a chain of LLMs' calibrated confidences (scikit-learn estimator).
 
     Parameters
@@ -130,13 +131,7 @@ class MarkovCopulaModel:
             )
         if log.n_queries < 2:
             raise ValueError(f"log: need at least 2 training queries, got {log.n_queries}")
-        calibrators = []
-        confidence = np.empty(log.confidence.shape)
-        for m, name in enumerate(log.models):
-            cal = PlattCalibrator(transform=self.transform, signal=log.signal, name=name)
-            cal.fit(log.confidence[:, m], log.correct[:, m])
-            calibrators.append(cal)
-            confidence[:, m] = cal.predict(log.confidence[:, m])
+        calibrators, confidence = fit_calibrators(log, self.transform)
         marginals = [
             ConfidenceMarginal(min_atom_count=self.min_atom_count,
                                max_components=self.max_components).fit(confidence[:, m])
@@ -152,10 +147,6 @@ class MarkovCopulaModel:
         self._intervals = [self._latent_intervals(m, confidence[:, m]) for m in range(log.n_models)]
         self._pairs: dict[tuple[int, int], PairCopulaFit] = {}
         return self
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "marginals_"):
-            raise ValueError(f"{type(self).__name__}: not fitted yet; call fit(log) first")
 
     def _latent_intervals(self, m: int, phi: FloatArray) -> UniformIntervals:
         marg = self.marginals_[m]
@@ -180,26 +171,6 @@ class MarkovCopulaModel:
         return self._pairs[(i, j)]
 
     # -------------------------------------------------------------------------- transforms
-    def calibrate(self, confidence: ArrayLike | ChainLog) -> FloatArray:
-        """Calibrated confidences, shape (n, K), of raw signals (a ChainLog or an (n, K) array)."""
-        self._check_fitted()
-        raw = confidence.confidence if isinstance(confidence, ChainLog) else np.asarray(
-            confidence, dtype=np.float64)
-        if raw.ndim != 2 or raw.shape[1] != len(self.models_):
-            raise ValueError(
-                f"confidence: expected shape (n, {len(self.models_)}), got {raw.shape}"
-            )
-        return np.column_stack([c.predict(raw[:, m]) for m, c in enumerate(self.calibrators_)])
-
-    def to_quantile(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
-                    ) -> FloatArray:
-        """Map calibrated thresholds t_j to the uniform scale s_j = F_j(t_j) (Φ <= t iff U <= s)."""
-        cas = check_cascade(cascade, len(self.models_))
-        t = self._check_thresholds(thresholds, len(cas))
-        return np.column_stack(
-            [np.clip(self.marginals_[m].cdf(t[:, j]), 0.0, 1.0) for j, m in enumerate(cas[:-1])]
-        ) if len(cas) > 1 else np.empty((t.shape[0], 0))
-
     def from_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None) -> FloatArray:
         """Calibrated thresholds t_j = F_j⁻¹(s_j) for uniform-scale thresholds ``s``."""
         cas = check_cascade(cascade, len(self.models_))
@@ -207,31 +178,6 @@ class MarkovCopulaModel:
         if len(cas) == 1:
             return np.empty((s.shape[0], 0))
         return np.column_stack([self._latent.ppf(m, s[:, j]) for j, m in enumerate(cas[:-1])])
-
-    def raw_thresholds(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
-                       ) -> FloatArray:
-        """The same decision rules on each model's raw signal: accept iff raw > r_j."""
-        cas = check_cascade(cascade, len(self.models_))
-        t = self._check_thresholds(thresholds, len(cas))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # flipped calibrators warned at fit
-            cols = [self.calibrators_[m].raw_threshold(np.clip(t[:, j], 0.0, 1.0))
-                    for j, m in enumerate(cas[:-1])]
-        return np.column_stack(cols) if cols else np.empty((t.shape[0], 0))
-
-    @staticmethod
-    def _check_thresholds(thresholds: ArrayLike, k: int, name: str = "thresholds") -> FloatArray:
-        t = np.asarray(thresholds, dtype=np.float64)
-        if t.ndim == 1:
-            t = t[None, :]
-        if t.ndim != 2 or t.shape[1] != k - 1:
-            raise ValueError(
-                f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, "
-                f"got shape {np.shape(thresholds)}"
-            )
-        if np.isnan(t).any():
-            raise ValueError(f"{name}: contains NaN")
-        return t
 
     # -------------------------------------------------------------------------- prediction
     def _stage_batch(self, cascade: tuple[int, ...]):

@@ -28,3 +28,6 @@ from .multivariate import MultivariateGaussianCopula  # noqa: E402
 from .nearest_correlation import nearest_correlation  # noqa: E402
 
 __all__ += ["MultivariateGaussianCopula", "nearest_correlation"]
+from .empirical_beta import EmpiricalBetaCopula  # noqa: E402
+
+__all__ += ["EmpiricalBetaCopula"]

@@ -128,7 +128,8 @@ def test_model_is_invariant_to_row_order():
     a = MarkovCopulaModel().fit(log).predict([0.5, 0.6], cascade=(0, 2, 4))
     b = MarkovCopulaModel().fit(log.take(perm)).predict([0.5, 0.6], cascade=(0, 2, 4))
     assert a.accuracy[0] == pytest.approx(b.accuracy[0], abs=1e-7)
-    assert a.cost[0] == pytest.approx(b.cost[0], rel=1e-9)
+    # the fits see sums in another order: agreement to optimiser tolerance, not bitwise
+    assert a.cost[0] == pytest.approx(b.cost[0], rel=1e-7)
 
 
 def test_raw_thresholds_reproduce_the_calibrated_rule_on_test_data(mmlu_model):

@@ -5,7 +5,9 @@ at 200 random threshold vectors for the whole chain (each threshold drawn betwee
 90% quantiles of that model's calibrated training confidences, as in the reference's own check)
 the model's predictions are compared with the empirical values of routing the training queries,
 and the test queries where a test split exists. Both chainings are reported: the exact forward
-recursion and the reference's event-Markov product. ``acc_bias`` compares with the labels;
+recursion and the reference's event-Markov product. The empirical-copula model (the
+empirical beta copula of all k confidences, no Markov assumption) is reported for both of its
+targets: labels (``empirical-copula``) and calibrated confidences (``empirical-copula/phi``). ``acc_bias`` compares with the labels;
 ``acc_bias_vs_phi`` with the calibrated confidences of the answering models (what the model
 predicts under its calibration assumption), which isolates the error of the joint model.
 
@@ -20,7 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from llmcopula.cascade import MarkovCopulaModel, route, score_cascade
+from llmcopula.cascade import EmpiricalCopulaModel, MarkovCopulaModel, route, score_cascade
 from llmcopula.datasets import list_benchmarks, load_benchmark
 
 
@@ -39,8 +41,15 @@ def fidelity(benchmark: str, chain: str, n_thresholds: int, seed: int) -> list[d
     splits = [("train", train)]
     if has_test:
         splits.append(("test", load_benchmark(benchmark, chain, split="test")))
-    for approx in ("exact", "event-markov"):
-        pred = model.predict(t, approximation=approx)
+    variants = {
+        ("markov-copula", "exact"): lambda: model.predict(t, approximation="exact"),
+        ("markov-copula", "event-markov"): lambda: model.predict(t, approximation="event-markov"),
+        ("empirical-copula", "labels"): lambda: EmpiricalCopulaModel().fit(train).predict(t),
+        ("empirical-copula", "phi"): lambda: EmpiricalCopulaModel(
+            target="confidence").fit(train).predict(t),
+    }
+    for (name, approx), predict in variants.items():
+        pred = predict()
         for split, log in splits:
             phi = model.calibrate(log)
             emp = score_cascade(log, tuple(range(k)), t, confidence=phi)
@@ -50,7 +59,7 @@ def fidelity(benchmark: str, chain: str, n_thresholds: int, seed: int) -> list[d
             phi_acc = phi[np.arange(log.n_queries)[None, :], stage].mean(axis=1)
             rows.append({
                 "benchmark": benchmark, "chain": chain, "k": k, "split": split,
-                "chaining": approx,
+                "model": name, "variant": approx,
                 "acc_bias": float(np.mean(pred.accuracy - emp["accuracy"])),
                 "acc_mae": float(np.mean(np.abs(pred.accuracy - emp["accuracy"]))),
                 "acc_bias_vs_phi": float(np.mean(pred.accuracy - phi_acc)),
@@ -88,7 +97,7 @@ def main() -> None:
         print(markdown(df))
     else:
         print(df.to_string(index=False, float_format=lambda v: f"{v:+.4f}"))
-    summary = df.groupby(["split", "chaining"])[
+    summary = df.groupby(["split", "model", "variant"])[
         ["acc_bias", "acc_bias_vs_phi", "cost_rel_bias", "last_usage_bias"]].agg(
         lambda v: float(np.mean(np.abs(v))))
     print("\nmean |bias| over benchmarks and chains:")

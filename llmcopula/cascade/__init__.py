@@ -5,11 +5,15 @@ Pipeline (Zellinger & Thomson, arXiv 2501.09345)::
 
     ChainLog(train) → PlattCalibrator per model → ConfidenceMarginal per model
         → MarkovCopulaModel (pair copulas, fitted lazily) → tune → Frontier
+    ChainLog(train) → EmpiricalCopulaModel (empirical beta copula, no Markov assumption)
+        → tune → Frontier
     Frontier + ChainLog(test) → evaluate_frontier → error_cost_area
 """
 
 from .calibration import PlattCalibrator, expected_calibration_error
 from .cascades import all_cascades, check_cascade
+from .empirical_marginal import EmpiricalMarginal
+from .empirical_model import EmpiricalCopulaModel
 from .evaluation import error_cost_area, evaluate_frontier, percent_change, route, score_cascade
 from .frontier import Frontier, pareto_mask
 from .marginals import ConfidenceMarginal
@@ -26,6 +30,8 @@ __all__ = [
     "ConfidenceMarginal",
     "MarkovCopulaModel",
     "CascadePrediction",
+    "EmpiricalCopulaModel",
+    "EmpiricalMarginal",
     "PairCopulaFit",
     "fit_pair_copula",
     "tune",

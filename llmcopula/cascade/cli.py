@@ -11,7 +11,8 @@ import numpy as np
 
 __all__ = ["add_parser", "run"]
 
-METHODS = ("markov-copula", "grid", "bo", "oracle")
+METHODS = ("markov-copula", "empirical-copula", "grid", "bo", "oracle")
+_MODEL_METHODS = ("markov-copula", "empirical-copula")
 
 
 def _floats(text: str) -> list[float]:
@@ -94,7 +95,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     grp.add_argument("--budget", dest="budgets", type=_floats, default=None,
                      help="cost budget(s) in USD per million queries: maximise accuracy subject "
                           "to expected cost <= budget")
-    opt.add_argument("--method", default="markov-copula", choices=METHODS)
+    opt.add_argument("--method", default="markov-copula", choices=METHODS,
+                     help="markov-copula (the paper's model, default), empirical-copula (the "
+                          "empirical beta copula of all confidences: no Markov assumption, "
+                          "for logs of a few hundred queries or more), or a baseline: grid, "
+                          "bo, oracle")
     opt.add_argument("--family", default="gumbel",
                      help="pair-copula family: gumbel (paper), auto (AIC), gaussian, ...")
     opt.add_argument("--approximation", default="exact", choices=("exact", "event-markov"))
@@ -115,7 +120,7 @@ def _baseline(args: argparse.Namespace, model: Any, train: Any, test: Any) -> An
     from .baselines import bayes_opt, grid_search, oracle_frontier
 
     if args.budgets is not None:
-        raise ValueError(f"--budget: only the markov-copula method has a budget form, "
+        raise ValueError(f"--budget: only the model-based methods {_MODEL_METHODS} have a budget form, "
                          f"not {args.method}")
     if args.method == "grid":
         return grid_search(model, train, args.cascade)
@@ -128,11 +133,13 @@ def _baseline(args: argparse.Namespace, model: Any, train: Any, test: Any) -> An
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cascade import MarkovCopulaModel, evaluate_frontier, tune
+    from ..cascade import EmpiricalCopulaModel, MarkovCopulaModel, evaluate_frontier, tune
 
     train, test, where = load_logs(args)
     model = MarkovCopulaModel(family=args.family, approximation=args.approximation).fit(train)
-    if args.method == "markov-copula":
+    if args.method == "empirical-copula":
+        model = EmpiricalCopulaModel().fit(train)
+    if args.method in _MODEL_METHODS:
         frontier = tune(model, args.cascade, lambdas=args.lambdas, budgets=args.budgets,
                         n_lambdas=args.n_lambdas, rng=args.seed)
     else:
@@ -142,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"llmcopula tune: {where}, {train.n_queries} training queries"
           + (f", {test.n_queries} test queries" if test is not None else ", no test split"))
     print("cascade: " + " -> ".join(f"{i}:{m}" for i, m in zip(frontier.cascade, frontier.models)))
-    print(f"method: {args.method}, copula family: {args.family}, chaining: {args.approximation}")
+    print(f"method: {args.method}" + (f", copula family: {args.family}, chaining: "
+                                      f"{args.approximation}" if args.method == "markov-copula" else ""))
     header = f"{'#':>3}  {'thresholds (calibrated)':<28} {'raw thresholds':<30} " \
              f"{'pred acc':>8} {'pred cost':>10}"
     if test is not None:

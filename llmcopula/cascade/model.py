@@ -109,6 +109,8 @@ class MarkovCopulaModel(CalibratedChainModel):
     True
     """
 
+    method_name = "markov-copula"
+
     def __init__(self, *, family: str = "gumbel", transform: str = "auto",
                  approximation: str = "exact", n_cells: int = 32, min_atom_count: int = 2,
                  max_components: int = 3) -> None:

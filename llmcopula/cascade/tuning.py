@@ -133,6 +133,10 @@ def _quantile_to_thresholds(model: MarkovCopulaModel, cascade: tuple[int, ...],
     return t
 
 
+def _method(model: Any) -> str:
+    return getattr(model, "method_name", "markov-copula")
+
+
 def _build_frontier(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArray,
                     method: str, approximation: str | None, **extra: Any) -> Frontier:
     t = _quantile_to_thresholds(model, cascade, s)
@@ -189,10 +193,12 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
     # Explore (scan, λ path, refinement) on a coarse discretisation, then polish every solution
     # on the model's own: the coarse optimum is within the discretisation error of the fine one.
     fine = _Problem(model, cas, approximation)
-    problem = _Problem(model, cas, approximation, n_cells=max(8, model.n_cells // 3))
+    coarse = getattr(model, "n_cells", None)
+    problem = _Problem(model, cas, approximation,
+                       n_cells=None if coarse is None else max(8, coarse // 3))
     k = len(cas)
     if k == 1:
-        return _build_frontier(model, cas, np.empty((1, 0)), "markov-copula", approximation,
+        return _build_frontier(model, cas, np.empty((1, 0)), _method(model), approximation,
                                lambdas=np.zeros(1))
     gen = check_rng(rng)
     sobol = qmc.Sobol(d=k - 1, scramble=True, seed=gen).random(max(n_starts, 2))
@@ -266,7 +272,7 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
 
     snapped = np.array([_snap_atoms(model, cas, best_x[i], score_for(float(lam[i])))
                         for i in range(lam.size)])
-    frontier = _build_frontier(model, cas, snapped, "markov-copula", approximation,
+    frontier = _build_frontier(model, cas, snapped, _method(model), approximation,
                                lambdas=lam.copy(),
                                info={"n_model_evaluations": problem.n_evals})
     return _finish(frontier, pareto)
@@ -338,5 +344,5 @@ def _tune_budgets(model: MarkovCopulaModel, cas: tuple[int, ...], problem: _Prob
             return np.where(r["cost"] <= B * (1 + 1e-9), -r["accuracy"], np.inf)
 
         out[b] = _snap_atoms(model, cas, best_x, score)
-    return _build_frontier(model, cas, out, "markov-copula", approximation,
+    return _build_frontier(model, cas, out, _method(model), approximation,
                            budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})

@@ -34,8 +34,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--benchmarks", type=_names, default=list(DEFAULT_BENCHMARKS),
                    help="comma-separated (default: mmlu,medmcqa,triviaqa; gsm8k has no test split)")
     p.add_argument("--chains", type=_names, default=["llama", "qwen_oai"])
-    p.add_argument("--methods", type=_names, default=["markov-copula", "grid", "bo", "oracle"],
+    p.add_argument("--methods", type=_names,
+                   default=["markov-copula", "empirical-copula", "grid", "bo", "oracle"],
                    help=f"comma-separated among {','.join(METHODS)}")
+    p.add_argument("--ours", default="markov-copula",
+                   choices=("markov-copula", "empirical-copula"),
+                   help="the method compared with every other one in the tables and plots")
     p.add_argument("--n-train", type=_names, default=["all"],
                    help="training-set sizes, e.g. 10,20,30,50,100,all")
     p.add_argument("--seeds", type=int, default=20, help="subsamples per n (n=all: one)")
@@ -66,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
                        n_train=args.n_train, seeds=args.seeds, n_jobs=args.n_jobs,
                        output_dir=args.output_dir, k_min=args.k_min, cascades=args.cascades,
                        config=cfg, progress=not args.quiet, plots=not args.no_plots,
-                       command="llmcopula reproduce " + shlex.join(sys.argv[2:]))
+                       command="llmcopula reproduce " + shlex.join(sys.argv[2:]),
+                       ours=args.ours)
     c = result["counts"]
     print(f"llmcopula reproduce: {c['total']} tasks ({c['skipped']} already done, {c['run']} run, "
           f"{c['failed']} failed); results in {args.output_dir}")

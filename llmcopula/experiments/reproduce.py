@@ -35,27 +35,34 @@ def reproduce(*, benchmarks=DEFAULT_BENCHMARKS, chains=("llama", "qwen_oai"),
               methods=(OURS, "grid", "bo", "oracle"), n_train=("all",), seeds: int = 20,
               n_jobs: int = 1, output_dir: str | Path = "reproduce-results", k_min: int = 2,
               cascades=None, config: ReproduceConfig | None = None, progress: bool = True,
-              plots: bool = True, command: str | None = None) -> dict[str, Any]:
+              plots: bool = True, command: str | None = None, ours: str = OURS
+              ) -> dict[str, Any]:
     """Run (or resume) a sweep and analyse everything in ``output_dir``.
 
-    Returns the sweep counts and the analysis tables (see :func:`analyse`).
+    ``ours`` names the method compared with every other one (``"markov-copula"`` or
+    ``"empirical-copula"``). Returns the sweep counts and the analysis tables (see
+    :func:`analyse`).
     """
     cfg = ReproduceConfig() if config is None else config
     n_train = [str(n) for n in n_train]
     tasks = make_tasks(list(benchmarks), list(chains), list(methods), n_train, seeds, cfg,
                        k_min=k_min, cascades=cascades)
     counts = run_sweep(tasks, output_dir, n_jobs=n_jobs, progress=progress, command=command)
-    return {"counts": counts, **analyse(output_dir, plots=plots)}
+    return {"counts": counts, **analyse(output_dir, plots=plots, ours=ours)}
 
 
-def analyse(output_dir: str | Path, *, plots: bool = True) -> dict[str, pd.DataFrame]:
-    """Read every task file of ``output_dir``, write the tidy tables, report and plots."""
+def analyse(output_dir: str | Path, *, plots: bool = True, ours: str = OURS
+            ) -> dict[str, pd.DataFrame]:
+    """Read every task file of ``output_dir``, write the tidy tables, report and plots, with
+    ``ours`` compared to every other method. Tables and plots whose names depend on ``ours``
+    get a ``_<ours>`` suffix unless ``ours`` is the default."""
     out = Path(output_dir)
     curves = read_task_results(out)
     if curves.empty:
         return {"curves": curves}
     curves.to_csv(out / "curves.csv", index=False)
-    areas = compute_areas(curves)
+    suffix = "" if ours == OURS else f"_{ours}"
+    areas = compute_areas(curves, ours=ours)
     by_k = summarise_by_k(areas)
     head = headline(by_k)
     bench = benchmark_table(curves, areas) if not areas.empty else pd.DataFrame()
@@ -65,10 +72,10 @@ def analyse(output_dir: str | Path, *, plots: bool = True) -> dict[str, pd.DataF
     tables = {"areas": areas, "summary_by_k": by_k, "headline": head, "benchmarks": bench,
               "runtime": runtime, "failures": failures}
     for name, frame in tables.items():
-        frame.to_csv(out / f"{name}.csv", index=False)
-    (out / "report.md").write_text(markdown_report(tables), encoding="utf-8")
+        frame.to_csv(out / f"{name}{suffix}.csv", index=False)
+    (out / f"report{suffix}.md").write_text(markdown_report(tables, ours), encoding="utf-8")
     if plots:
-        _plots(curves, by_k, out)
+        _plots(curves, by_k, out, ours, suffix)
     return {"curves": curves, **tables}
 
 
@@ -89,8 +96,9 @@ def _md(frame: pd.DataFrame, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown_report(tables: dict[str, pd.DataFrame]) -> str:
-    parts = ["## Headline: mean of per-k mean % change in A (ours vs baseline), k >= 3\n",
+def markdown_report(tables: dict[str, pd.DataFrame], ours: str = OURS) -> str:
+    parts = [f"Ours: {ours}\n\n",
+             "## Headline: mean of per-k mean % change in A (ours vs baseline), k >= 3\n",
              _md(tables["headline"]),
              "\n## % change in A by baseline, n and k (negative: ours better)\n",
              _md(tables["summary_by_k"]),
@@ -104,7 +112,8 @@ def markdown_report(tables: dict[str, pd.DataFrame]) -> str:
     return "".join(parts)
 
 
-def _plots(curves: pd.DataFrame, by_k: pd.DataFrame, out: Path) -> None:
+def _plots(curves: pd.DataFrame, by_k: pd.DataFrame, out: Path, ours: str = OURS,
+           suffix: str = "") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -127,6 +136,7 @@ def _plots(curves: pd.DataFrame, by_k: pd.DataFrame, out: Path) -> None:
         plt.close(fig)
     if by_k.empty:
         return
+    label = f"% change in A, {ours} vs baseline"
     tuned = by_k[by_k["baseline"] != "oracle"]
     fig, ax = plt.subplots(figsize=(6, 4))
     full_k = tuned[tuned["n_train"] == ALL_N]
@@ -136,11 +146,11 @@ def _plots(curves: pd.DataFrame, by_k: pd.DataFrame, out: Path) -> None:
         ax.bar(g["k"] + (i - (len(bases) - 1) / 2) * 0.8 / max(len(bases), 1),
                g["mean_pct_change"], width=0.8 / max(len(bases), 1), yerr=g["sem"], label=base)
     ax.axhline(0, color="k", lw=0.8)
-    ax.set(xlabel="cascade length k", ylabel="% change in A, ours vs baseline",
+    ax.set(xlabel="cascade length k", ylabel=label,
            title="full training data (negative: ours better)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "pct_change_by_k.png", dpi=110)
+    fig.savefig(out / f"pct_change_by_k{suffix}.png", dpi=110)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     big = tuned[tuned["k"] >= 3]
@@ -153,8 +163,8 @@ def _plots(curves: pd.DataFrame, by_k: pd.DataFrame, out: Path) -> None:
     ax.set_xticks(range(len(order)), order)
     ax.axhline(0, color="k", lw=0.8)
     ax.set(xlabel="training queries n", ylabel="mean of per-k mean % change (k >= 3)",
-           title="ours vs baselines by training-set size")
+           title=f"{ours} vs baselines by training-set size")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "pct_change_by_n.png", dpi=110)
+    fig.savefig(out / f"pct_change_by_n{suffix}.png", dpi=110)
     plt.close(fig)

@@ -68,3 +68,24 @@ def test_console_script_is_installed():
     res = subprocess.run([sys.executable, "-m", "llmcopula.cli", "--help"], capture_output=True,
                          text=True, check=True)
     assert "tune" in res.stdout
+
+
+def test_tune_with_the_empirical_copula_model(tmp_path, capsys):
+    out = tmp_path / "emp.json"
+    assert main(["tune", "--benchmark", "mmlu", "--chain", "llama", "--cascade", "0,2,4",
+                 "--method", "empirical-copula", "--n-lambdas", "8", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "method: empirical-copula" in printed and "copula family" not in printed
+    doc = json.loads(out.read_text())
+    assert doc["method"] == "empirical-copula" and doc["cascade"] == [0, 2, 4]
+    acc = [p["predicted"]["accuracy"] for p in doc["points"]]
+    assert len(acc) >= 4 and acc == sorted(acc)  # Pareto: costlier points are more accurate
+    # the smoothed training objective tracks the training data, and the test data follows
+    assert all(abs(p["test"]["accuracy"] - p["predicted"]["accuracy"]) < 0.08
+               for p in doc["points"])
+    budget = tmp_path / "emp_budget.json"
+    assert main(["tune", "--benchmark", "mmlu", "--chain", "llama", "--cascade", "0,4",
+                 "--method", "empirical-copula", "--budget", "100",
+                 "--output", str(budget)]) == 0
+    point = json.loads(budget.read_text())["points"][0]
+    assert point["predicted"]["cost"] <= 100 * (1 + 1e-6)

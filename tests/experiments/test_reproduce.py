@@ -44,6 +44,27 @@ def test_reproduce_cli_writes_csvs_and_plots_and_resumes_without_work(tmp_path, 
     assert "7 already done, 0 run" in capsys.readouterr().out
 
 
+def test_reproduce_compares_the_empirical_copula_model_when_it_is_ours(tmp_path, capsys):
+    out = tmp_path / "emp"
+    args = ["reproduce", "--benchmarks", "mmlu", "--chains", "qwen_oai", "--cascades", "0-1-3",
+            "--methods", "markov-copula,empirical-copula,grid", "--n-train", "all",
+            "--n-lambdas", "4", "--quiet", "--no-plots", "--output-dir", str(out)]
+    assert main([*args, "--ours", "empirical-copula"]) == 0
+    assert "0 failed" in capsys.readouterr().out
+    areas = pd.read_csv(out / "areas_empirical-copula.csv", dtype={"n_train": str})
+    assert set(areas["baseline"]) == {"markov-copula", "grid"}
+    assert (areas["status"] == "ok").all() and np.isfinite(areas["pct_change"]).all()
+    assert (out / "report_empirical-copula.md").read_text().startswith("Ours: empirical-copula")
+    # the default comparison (markov-copula as ours) reads the same task files
+    assert main(args) == 0
+    assert "3 already done, 0 run" in capsys.readouterr().out
+    default = pd.read_csv(out / "areas.csv", dtype={"n_train": str})
+    assert set(default["baseline"]) == {"empirical-copula", "grid"}
+    mine = areas.set_index("baseline").loc["markov-copula", "pct_change"]
+    theirs = default.set_index("baseline").loc["empirical-copula", "pct_change"]
+    assert np.sign(mine) == -np.sign(theirs)  # the same pair of areas seen from both sides
+
+
 def test_subsamples_are_deterministic_shared_across_chains_and_distinct_across_seeds():
     a = train_subsample("mmlu", 285, "20", 3)
     np.testing.assert_array_equal(a, train_subsample("mmlu", 285, "20", 3))

@@ -30,7 +30,8 @@ __all__ = ["ReproduceConfig", "Task", "make_tasks", "run_task", "train_subsample
 
 OURS = "markov-copula"
 EMPIRICAL = "empirical-copula"
-METHODS = (OURS, EMPIRICAL, "grid", "bo", "oracle", "grid-labels", "bo-labels")
+EMPIRICAL_PHI = "empirical-copula-phi"  # target="confidence": the calibrated-confidence objective
+METHODS = (OURS, EMPIRICAL, EMPIRICAL_PHI, "grid", "bo", "oracle", "grid-labels", "bo-labels")
 ALL_N = "all"
 
 COLUMNS = ["task_id", "benchmark", "chain", "cascade", "k", "n_train", "n_used", "seed", "method",
@@ -183,9 +184,10 @@ def _run_method(task: Task, test: ChainLog, fit_warnings: list[str]
         prep_s = time.perf_counter() - start
         start = time.perf_counter()
         front = tune(model, cas, n_lambdas=cfg.n_lambdas, rng=seed)
-    elif task.method == EMPIRICAL:
+    elif task.method in (EMPIRICAL, EMPIRICAL_PHI):
         # cheap to fit (ranks and calibrators), so fitted per task; the fit counts as prep
-        model = EmpiricalCopulaModel().fit(train)
+        target = "confidence" if task.method == EMPIRICAL_PHI else "correct"
+        model = EmpiricalCopulaModel(target=target).fit(train)
         prep_s = time.perf_counter() - start
         start = time.perf_counter()
         front = tune(model, cas, n_lambdas=cfg.n_lambdas, rng=seed)

@@ -40,7 +40,8 @@ def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
     the tuned thresholds by more than the optimiser tolerance."""
     k = len(cascade)
     lams = np.array([0.0, 2e-4, 1e-3, 4e-3])
-    f = tune(model, cascade, lambdas=lams, pareto=False)
+    f = tune(model, cascade, lambdas=lams, pareto=False, polish=True)
+    fast = tune(model, cascade, lambdas=lams, pareto=False)
     if k == 2:
         grid = np.linspace(0, 1, 2001)[:, None]
     else:
@@ -54,6 +55,11 @@ def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
         tuned = objective(model, cascade, model.to_quantile(f.thresholds[p], cascade), lam)[0]
         brute = np.min(1 - acc + lam * cost)
         assert tuned <= brute + 1e-7
+        # without polish the optimum of the coarse discretisation (n_cells // 3) is used: its
+        # fine objective is within the coarse discretisation error, measured <= 1.5e-5
+        unpolished = objective(model, cascade, model.to_quantile(fast.thresholds[p], cascade),
+                               lam)[0]
+        assert unpolished <= brute + 2e-5
 
 
 def test_frontier_is_monotone_and_spans_the_costs(model):
@@ -74,7 +80,9 @@ def test_frontier_has_no_local_optimum_jumps(model):
     s = model.to_quantile(f.thresholds, (0, 2, 3, 4))
     for p, lam in enumerate(f.lambdas):
         values = objective(model, (0, 2, 3, 4), s, lam)
-        assert values[p] <= values.min() + 1e-7
+        # judged on the fine discretisation, optimised on the coarse one (see tune's polish):
+        # within the coarse discretisation error; a local-optimum jump costs ~1e-3 or more
+        assert values[p] <= values.min() + 2e-5
 
 
 def test_budget_form_respects_the_budget_and_beats_lagrangian_points(model):

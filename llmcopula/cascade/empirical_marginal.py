@@ -1,11 +1,12 @@
 """The empirical distribution of one model's calibrated confidence, made continuous between
 data points: the companion marginal of the empirical beta copula.
 
-Each distinct training value that occurs once carries mass 1/n spread uniformly between the
-midpoints to its neighbouring values (the first and last value are spread symmetrically);
-each value that repeats is an atom with mass (count)/n. The distribution function is then
+Each distinct training value v that occurs once carries mass 1/n on the interval between the
+midpoints to its neighbouring values (the first and last value are spread symmetrically):
+mass 1/(2n) uniformly on each side of v, so that F(v) is the middle of the empirical jump at
+v; each value that repeats is an atom with mass (count)/n. The distribution function is then
 continuous and strictly increasing except at atoms, its inverse is exact, and on the training
-data ``F(t)`` differs from the fraction of values ``<= t`` by at most 1/(2n) away from atoms.
+data ``F(t)`` differs from the fraction of values ``<= t`` by at most 1/(2n).
 On the uniform scale the observation of rank r occupies [(r − 1)/n, r/n] — the rank block of
 :class:`~llmcopula.copulas.EmpiricalBetaCopula` — so thresholds mean the same to both.
 """
@@ -64,7 +65,7 @@ class EmpiricalMarginal:
         self.n_ = n
         self.atoms_ = values[is_atom]
         self.atom_masses_ = mass[is_atom]
-        self._lo, self._hi, self._mass = lo, hi, mass
+        self._lo, self._values, self._hi, self._mass = lo, values, hi, mass
         self._before = np.concatenate([[0.0], np.cumsum(mass)[:-1]])
         self._mean = float(x.mean())
         return self
@@ -81,9 +82,12 @@ class EmpiricalMarginal:
             raise ValueError("x: contains NaN")
         idx = np.searchsorted(self._lo, xs, side="right") - 1
         safe = np.maximum(idx, 0)
-        width = self._hi[safe] - self._lo[safe]
+        lo, v, hi = self._lo[safe], self._values[safe], self._hi[safe]
+        # Half of the mass on each side of the value (atoms: lo == v == hi, all of it at v).
         with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(width > 0, np.clip((xs - self._lo[safe]) / width, 0.0, 1.0), 1.0)
+            below = 0.5 * np.clip((xs - lo) / (v - lo), 0.0, 1.0)
+            above = 0.5 + 0.5 * np.clip((xs - v) / (hi - v), 0.0, 1.0)
+        frac = np.where(hi > lo, np.where(xs <= v, below, above), 1.0)
         out = self._before[safe] + self._mass[safe] * frac
         return np.where(idx < 0, 0.0, np.minimum(out, 1.0))
 
@@ -94,7 +98,9 @@ class EmpiricalMarginal:
         after = self._before + self._mass
         idx = np.minimum(np.searchsorted(after, qq, side="left"), self._mass.size - 1)
         frac = np.clip((qq - self._before[idx]) / self._mass[idx], 0.0, 1.0)
-        return self._lo[idx] + frac * (self._hi[idx] - self._lo[idx])
+        lo, v, hi = self._lo[idx], self._values[idx], self._hi[idx]
+        return np.where(frac <= 0.5, lo + 2.0 * frac * (v - lo),
+                        v + (2.0 * frac - 1.0) * (hi - v))
 
     @property
     def mean(self) -> float:

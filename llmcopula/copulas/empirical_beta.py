@@ -95,7 +95,7 @@ class EmpiricalBetaCopula:
     >>> from llmcopula.copulas import EmpiricalBetaCopula
     >>> x = np.random.default_rng(0).normal(size=(200, 3))
     >>> cop = EmpiricalBetaCopula.from_data(x)
-    >>> float(cop.cdf([0.5, 1.0, 1.0])[0])  # margins are exactly uniform
+    >>> round(float(cop.cdf([0.5, 1.0, 1.0])), 12)  # margins are uniform (up to rounding)
     0.5
     """
 

@@ -51,6 +51,7 @@ class CalibratedChainModel:
     def to_quantile(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
                     ) -> FloatArray:
         """Map calibrated thresholds t_j to the uniform scale s_j = F_j(t_j) (Φ <= t iff U <= s)."""
+        self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         t = self._check_thresholds(thresholds, len(cas))
         return np.column_stack(
@@ -60,6 +61,7 @@ class CalibratedChainModel:
     def raw_thresholds(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
                        ) -> FloatArray:
         """The same decision rules on each model's raw signal: accept iff raw > r_j."""
+        self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         t = self._check_thresholds(thresholds, len(cas))
         with warnings.catch_warnings():
@@ -85,6 +87,7 @@ class CalibratedChainModel:
 
     def from_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None) -> FloatArray:
         """Calibrated thresholds t_j = F_j⁻¹(s_j) for uniform-scale thresholds ``s``."""
+        self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         s = self._check_thresholds(s, len(cas), name="s")
         if len(cas) == 1:

@@ -175,6 +175,7 @@ class MarkovCopulaModel(CalibratedChainModel):
     # -------------------------------------------------------------------------- transforms
     def from_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None) -> FloatArray:
         """Calibrated thresholds t_j = F_j⁻¹(s_j) for uniform-scale thresholds ``s``."""
+        self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         s = self._check_thresholds(s, len(cas), name="s")
         if len(cas) == 1:

@@ -114,6 +114,17 @@ class EmpiricalBetaCopula:
         n = lo_a.shape[0]
         if lo_a.min() < 1 or hi_a.max() > n or np.any(lo_a > hi_a):
             raise ValueError(f"lo, hi: need 1 <= lo <= hi <= n = {n}")
+        for j in range(lo_a.shape[1]):
+            # the blocks must tile 1..n: in rank order, position p (1-based) lies in its own
+            # block, and rows sharing a first rank share the block
+            order = np.lexsort((hi_a[:, j], lo_a[:, j]))
+            p = np.arange(1, n + 1)
+            lo_s, hi_s = lo_a[order, j], hi_a[order, j]
+            same = lo_s[1:] == lo_s[:-1]
+            if (np.any(lo_s > p) or np.any(hi_s < p)
+                    or np.any(same & (hi_s[1:] != hi_s[:-1]))):
+                raise ValueError(f"lo, hi: column {j} is not a set of rank blocks tiling 1..{n} "
+                                 f"(use EmpiricalBetaCopula.from_data)")
         self._lo = lo_a.astype(np.int64)
         self._hi = hi_a.astype(np.int64)
         self._lo.setflags(write=False)
@@ -233,14 +244,44 @@ class EmpiricalBetaCopula:
             prod *= self.component_cdf(flat[:, j], j)
         return prod.mean(axis=1).reshape(arr.shape[:-1])
 
+    def _log_component_pdf(self, s: FloatArray, j: int) -> FloatArray:
+        """log of :meth:`component_pdf`, computed in log space (finite wherever the density
+        is positive, however small)."""
+        m = self.n - 1
+        r = self._r[: m + 1]
+        interior = (s > 0.0) & (s < 1.0)
+        sc = np.where(interior, s, 0.5)[:, None]
+        logp = np.log(self.n) + self._logc_m + r * np.log(sc) + (m - r) * np.log1p(-sc)
+        if not interior.all():
+            edge = np.full(m + 1, -np.inf)
+            at0, at1 = edge.copy(), edge.copy()
+            at0[0] = np.log(self.n)
+            at1[m] = np.log(self.n)
+            logp[s <= 0.0] = at0
+            logp[s >= 1.0] = at1
+        lo, hi, tied = self._lo[:, j], self._hi[:, j], self._tied[:, j]
+        out = logp[:, lo - 1]
+        if tied.any():
+            # log of the block average: log-sum-exp over the block's ranks, by cumulative
+            # log-add-exp (differences of cumulative sums would cancel in the tails).
+            lt, ht = lo[tied], hi[tied]
+            widths = np.unique(ht - lt + 1)
+            block = np.empty((s.size, lt.size))
+            for w in widths:  # one vectorised pass per distinct block width (a handful)
+                sel = (ht - lt + 1) == w
+                idx = (lt[sel] - 1)[:, None] + np.arange(w)[None, :]
+                block[:, sel] = special.logsumexp(logp[:, idx], axis=2) - np.log(w)
+            out[:, tied] = block
+        return out
+
     def logpdf(self, u: ArrayLike) -> FloatArray:
-        """Log density log c_n(u), a log-mean-exp over the n product kernels."""
+        """Log density log c_n(u), a log-mean-exp over the n product kernels, in log space
+        throughout."""
         arr = self._check_u(u)
         flat = arr.reshape(-1, self.dim)
         logk = np.zeros((flat.shape[0], self.n))
-        with np.errstate(divide="ignore"):
-            for j in range(self.dim):
-                logk += np.log(self.component_pdf(flat[:, j], j))
+        for j in range(self.dim):
+            logk += self._log_component_pdf(flat[:, j], j)
         out = special.logsumexp(logk, axis=1) - np.log(self.n)
         return out.reshape(arr.shape[:-1])
 

@@ -439,7 +439,9 @@ def test_invariant_to_the_row_order_of_the_training_log(log, model, conf_model):
 def test_unfitted_model_raises(log):
     m = EmpiricalCopulaModel()
     for call in (lambda: m.evaluate_quantile([0.5], (0, 1)), lambda: m.predict([0.5], (0, 1)),
-                 lambda: m.sample(3), lambda: m.calibrate(log)):
+                 lambda: m.sample(3), lambda: m.calibrate(log),
+                 lambda: m.to_quantile([0.5], (0, 1)), lambda: m.from_quantile([0.5], (0, 1)),
+                 lambda: m.raw_thresholds([0.5], (0, 1))):
         with pytest.raises(ValueError, match="not fitted yet"):
             call()
     with pytest.raises(ValueError, match="^model: not fitted yet"):

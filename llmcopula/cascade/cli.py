@@ -138,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     train, test, where = load_logs(args)
     model = MarkovCopulaModel(family=args.family, approximation=args.approximation).fit(train)
     if args.method == "empirical-copula":
+        if args.approximation != "exact" or args.family != "gumbel":
+            raise ValueError("--approximation/--family: options of the markov-copula method; "
+                             "the empirical-copula model has neither")
         model = EmpiricalCopulaModel().fit(train)
     if args.method in _MODEL_METHODS:
         frontier = tune(model, args.cascade, lambdas=args.lambdas, budgets=args.budgets,

@@ -62,6 +62,9 @@ def test_bad_input_is_a_one_line_error(tmp_path, capsys):
                     "0,a,-0.1,2,1e-6,0\n0,b,-0.2,1,1e-6,1\n")
     assert main(["tune", "--train", str(path), "--signal", "logprob"]) == 2
     assert "correct" in capsys.readouterr().err
+    assert main(["tune", "--benchmark", "mmlu", "--method", "empirical-copula",
+                 "--approximation", "event-markov"]) == 2
+    assert "--approximation" in capsys.readouterr().err
 
 
 def test_console_script_is_installed():

@@ -80,10 +80,12 @@ _EDGE = 1e-6
 
 
 def _minimise(fun, x0: FloatArray) -> tuple[FloatArray, float]:
+    # ftol 1e-9 / gtol 1e-6: on the shipped k = 5 chains the optimal objective (error + λ·cost)
+    # differs by < 1e-7 from ftol 1e-11 / gtol 1e-8, with 20% fewer evaluations.
     x0 = np.clip(np.asarray(x0, dtype=np.float64), _EDGE, 1.0 - _EDGE)
     res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
                             bounds=[(_EDGE, 1.0 - _EDGE)] * x0.size,
-                            options={"ftol": 1e-11, "gtol": 1e-8, "maxiter": 200})
+                            options={"ftol": 1e-9, "gtol": 1e-6, "maxiter": 200})
     return _snap_edges(np.clip(res.x, 0.0, 1.0), fun, float(res.fun))
 
 

@@ -106,8 +106,13 @@ class LatentStack:
         pe = np.sum(w * self.means[idx] * upper, axis=1)
         return cdf, pdf, pe
 
-    def _continuous_ppf(self, idx: NDArray[np.intp], q: FloatArray) -> FloatArray:
+    def _continuous_ppf(self, idx: NDArray[np.intp], q: FloatArray
+                        ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """x = F̃⁻¹(q) by safeguarded Newton, with F̃(x) and PẼ(x) from the last step (so the
+        caller need not evaluate the mixture at x again)."""
         x = np.empty(q.shape)
+        cdf = np.full(q.shape, np.nan)
+        pe = np.full(q.shape, np.nan)
         lo = np.empty(q.shape)
         hi = np.empty(q.shape)
         for i in np.unique(idx):
@@ -133,8 +138,8 @@ class LatentStack:
         for _ in range(_MAX_STEPS):
             ia = idx[active]
             xa = x[active]
-            f, dens, _ = self._mixture(ia, xa)
-            f -= q[active]
+            fx, dens, pex = self._mixture(ia, xa)
+            f = fx - q[active]
             below = f < 0
             lo_a = np.where(below, xa, lo[active])
             hi_a = np.where(below, hi[active], xa)
@@ -143,11 +148,14 @@ class LatentStack:
             bad = ~np.isfinite(step) | (step <= lo_a) | (step >= hi_a)
             done = (np.abs(f) <= _TOL) | ((hi_a - lo_a) <= 4e-16)
             x[active] = np.where(done, xa, np.where(bad, 0.5 * (lo_a + hi_a), step))
+            cdf[active[done]], pe[active[done]] = fx[done], pex[done]
             lo[active], hi[active] = lo_a, hi_a
             active = active[~done]
             if active.size == 0:
                 break
-        return x
+        if active.size:  # stopped by the step limit: evaluate at the final iterate
+            cdf[active], _, pe[active] = self._mixture(idx[active], x[active])
+        return x, cdf, pe
 
     # ------------------------------------------------------------------------ public
     def evaluate(self, idx: NDArray[np.intp], u: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -160,16 +168,20 @@ class LatentStack:
         x = np.where(in_atom, np.sum(np.where(hit, atoms, 0.0), axis=1), 0.0)
         rest = ~in_atom
         cm = self.cont_mass[idx]
+        cdf_c = np.full(u.shape, np.nan)
+        pe_c = np.full(u.shape, np.nan)
         if rest.any():
             cont = rest & (cm > 0)
             if cont.any():
                 mass_below = np.sum(np.where(u[cont, None] > lo[cont], w[cont], 0.0), axis=1)
                 q = np.clip((u[cont] - mass_below) / cm[cont], 0.0, 1.0)
-                x[cont] = self._continuous_ppf(idx[cont], q)
+                x[cont], cdf_c[cont], pe_c[cont] = self._continuous_ppf(idx[cont], q)
             only_atoms = rest & (cm <= 0)
             if only_atoms.any():  # u at the bottom of an atoms-only law: the first atom
                 x[only_atoms] = atoms[only_atoms, 0]
-        cdf_c, _, pe_c = self._mixture(idx, x)
+        todo = np.isnan(cdf_c)
+        if todo.any():
+            cdf_c[todo], _, pe_c[todo] = self._mixture(idx[todo], x[todo])
         atom_below = np.sum(np.where(atoms <= x[:, None], w, 0.0), axis=1)
         atom_above_mean = np.sum(np.where(atoms > x[:, None], w * atoms, 0.0), axis=1)
         full_cdf = atom_below + cm * cdf_c

@@ -273,6 +273,7 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
     # model's own error, and took half of the tuning time.
     best_x = np.array([_minimise(fine.lagrangian(float(v)), solutions[v][0])[0] if polish
                        else solutions[v][0] for v in ls])
+    n_coarse = problem.n_evals
     problem = fine
 
     def score_for(lmb: float):
@@ -285,7 +286,7 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
                         for i in range(lam.size)])
     frontier = _build_frontier(model, cas, snapped, _method(model), approximation,
                                lambdas=lam.copy(),
-                               info={"n_model_evaluations": problem.n_evals})
+                               info={"n_model_evaluations": n_coarse + problem.n_evals})
     return _finish(frontier, pareto)
 
 

@@ -20,18 +20,22 @@ export OPENBLAS_NUM_THREADS=1
 llmcopula reproduce "${COMMON[@]}" --methods empirical-copula,markov-copula,grid,oracle \
     --n-train all --ours empirical-copula
 llmcopula reproduce "${COMMON[@]}" --methods empirical-copula-phi --n-train all
-# 2. Low-sample regime: Llama chain, 4 cascades of k = 3, 3, 4, 5, 5 subsamples per n.
+# 2. Low-sample regime: Llama chain, 4 cascades of k = 3, 3, 4, 5: 5 subsamples per n with
+#    every method, then 20 subsamples per n for both models and grid search.
 llmcopula reproduce "${COMMON[@]}" --benchmarks mmlu,medmcqa,triviaqa --chains llama \
     --cascades 0-2-4,0-1-3,0-2-3-4,0-1-2-3-4 \
     --methods markov-copula,empirical-copula,empirical-copula-phi,grid --n-train 10,20,30 \
     --seeds 5 --no-plots
+llmcopula reproduce "${COMMON[@]}" --benchmarks mmlu,medmcqa,triviaqa --chains llama \
+    --cascades 0-2-4,0-1-3,0-2-3-4,0-1-2-3-4 \
+    --methods markov-copula,empirical-copula,grid --n-train 10,20,30 --seeds 20 --no-plots
 # 3. BO on full training data: Llama chain, cascades of k = 3, 4, 5 on every benchmark.
 llmcopula reproduce "${COMMON[@]}" --benchmarks mmlu,medmcqa,triviaqa --chains llama \
     --cascades 0-2-4,0-2-3-4,0-1-2-3-4 --methods bo --n-train all --no-plots
-# 4. BO in the low-sample regime: cascade 0-2-4 of MMLU and MedMCQA, 2 subsamples per n (the
+# 4. BO in the low-sample regime: cascade 0-2-4 of MMLU and MedMCQA, 4 subsamples per n (the
 #    other methods' tasks on these subsamples exist from step 2 and are skipped).
 llmcopula reproduce "${COMMON[@]}" --benchmarks mmlu,medmcqa --chains llama --cascades 0-2-4 \
-    --methods bo --n-train 10,20,30 --seeds 2 --no-plots
+    --methods bo --n-train 10,20,30 --seeds 4 --no-plots
 # 5. The tables with each of our models as "ours".
 for ours in markov-copula empirical-copula empirical-copula-phi; do
     llmcopula reproduce --n-lambdas 20 --output-dir "$OUT" --methods "$ours" --n-train all \

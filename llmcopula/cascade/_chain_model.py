@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..datasets import ChainLog
 from .calibration import PlattCalibrator
 from .cascades import check_cascade
+from .evaluation import _thresholds_2d
 
 FloatArray = NDArray[np.float64]
 
@@ -72,18 +73,7 @@ class CalibratedChainModel:
 
     @staticmethod
     def _check_thresholds(thresholds: ArrayLike, k: int, name: str = "thresholds") -> FloatArray:
-        t = np.asarray(thresholds, dtype=np.float64)
-        if t.ndim == 1:
-            t = t[None, :]
-        if t.ndim != 2 or t.shape[1] != k - 1:
-            raise ValueError(
-                f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, "
-                f"got shape {np.shape(thresholds)}"
-            )
-        if np.isnan(t).any():
-            raise ValueError(f"{name}: contains NaN")
-        return t
-
+        return _thresholds_2d(thresholds, k, name)
 
     def from_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None) -> FloatArray:
         """Calibrated thresholds t_j = F_j⁻¹(s_j) for uniform-scale thresholds ``s``."""
@@ -92,5 +82,9 @@ class CalibratedChainModel:
         s = self._check_thresholds(s, len(cas), name="s")
         if len(cas) == 1:
             return np.empty((s.shape[0], 0))
-        return np.column_stack([self.marginals_[m].ppf(np.clip(s[:, j], 0.0, 1.0))
+        return np.column_stack([self._ppf(m, np.clip(s[:, j], 0.0, 1.0))
                                 for j, m in enumerate(cas[:-1])])
+
+    def _ppf(self, m: int, u: FloatArray) -> FloatArray:
+        """F_m⁻¹(u) of model m's calibrated confidence (subclasses may have a faster one)."""
+        return self.marginals_[m].ppf(u)

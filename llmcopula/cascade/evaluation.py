@@ -23,17 +23,17 @@ __all__ = ["route", "score_cascade", "evaluate_frontier", "error_cost_area", "pe
 FloatArray = NDArray[np.float64]
 
 
-def _thresholds_2d(thresholds: ArrayLike, k: int) -> FloatArray:
+def _thresholds_2d(thresholds: ArrayLike, k: int, name: str = "thresholds") -> FloatArray:
     t = np.asarray(thresholds, dtype=np.float64)
     if t.ndim == 1:
         t = t[None, :]
     if t.ndim != 2 or t.shape[1] != k - 1:
         raise ValueError(
-            f"thresholds: a cascade of {k} models needs {k - 1} thresholds per row, got shape "
+            f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, got shape "
             f"{np.shape(thresholds)}"
         )
     if np.isnan(t).any():
-        raise ValueError("thresholds: contains NaN")
+        raise ValueError(f"{name}: contains NaN")
     return t
 
 

@@ -173,14 +173,8 @@ class MarkovCopulaModel(CalibratedChainModel):
         return self._pairs[(i, j)]
 
     # -------------------------------------------------------------------------- transforms
-    def from_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None) -> FloatArray:
-        """Calibrated thresholds t_j = F_j⁻¹(s_j) for uniform-scale thresholds ``s``."""
-        self._check_fitted()
-        cas = check_cascade(cascade, len(self.models_))
-        s = self._check_thresholds(s, len(cas), name="s")
-        if len(cas) == 1:
-            return np.empty((s.shape[0], 0))
-        return np.column_stack([self._latent.ppf(m, s[:, j]) for j, m in enumerate(cas[:-1])])
+    def _ppf(self, m: int, u: FloatArray) -> FloatArray:
+        return self._latent.ppf(m, u)  # batched Newton, exact at atoms
 
     # -------------------------------------------------------------------------- prediction
     def _stage_batch(self, cascade: tuple[int, ...]):

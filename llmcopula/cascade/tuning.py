@@ -30,7 +30,7 @@ from scipy.stats import qmc
 
 from .frontier import Frontier, pareto_mask
 from .cascades import check_cascade
-from .model import MarkovCopulaModel
+from ._chain_model import CalibratedChainModel
 
 __all__ = ["tune", "default_lambdas"]
 
@@ -51,7 +51,7 @@ def default_lambdas(costs: FloatArray, n: int = 30, *, span: float = 1e-5) -> Fl
 class _Problem:
     """The model's objective for one cascade, with caching of the last evaluation."""
 
-    def __init__(self, model: MarkovCopulaModel, cascade: tuple[int, ...],
+    def __init__(self, model: CalibratedChainModel, cascade: tuple[int, ...],
                  approximation: str | None, n_cells: int | None = None) -> None:
         self.model = model
         self.cascade = cascade
@@ -101,7 +101,7 @@ def _snap_edges(x: FloatArray, fun, value: float) -> tuple[FloatArray, float]:
     return (y, fy) if fy <= value + 1e-12 else (x, value)
 
 
-def _snap_atoms(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArray,
+def _snap_atoms(model: CalibratedChainModel, cascade: tuple[int, ...], s: FloatArray,
                 score) -> FloatArray:
     """Replace thresholds inside an atom's latent interval by the better realisable end."""
     options = []
@@ -121,7 +121,7 @@ def _snap_atoms(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArra
     return combos[int(np.argmin(score(combos)))]
 
 
-def _quantile_to_thresholds(model: MarkovCopulaModel, cascade: tuple[int, ...],
+def _quantile_to_thresholds(model: CalibratedChainModel, cascade: tuple[int, ...],
                             s: FloatArray) -> FloatArray:
     """Calibrated thresholds for uniform-scale ones; at the lower end of an atom the threshold
     sits just below the atom (so the atom is accepted)."""
@@ -139,7 +139,7 @@ def _method(model: Any) -> str:
     return getattr(model, "method_name", "markov-copula")
 
 
-def _build_frontier(model: MarkovCopulaModel, cascade: tuple[int, ...], s: FloatArray,
+def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: FloatArray,
                     method: str, approximation: str | None, **extra: Any) -> Frontier:
     t = _quantile_to_thresholds(model, cascade, s)
     res = model.evaluate_quantile(model.to_quantile(t, cascade), cascade,
@@ -152,7 +152,7 @@ def _build_frontier(model: MarkovCopulaModel, cascade: tuple[int, ...], s: Float
     )
 
 
-def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
+def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
          lambdas: ArrayLike | None = None, n_lambdas: int = 30, budgets: ArrayLike | None = None,
          n_starts: int = 256, approximation: str | None = None, pareto: bool = True,
          polish: bool = False, rng: Any = 0) -> Frontier:
@@ -160,7 +160,7 @@ def tune(model: MarkovCopulaModel, cascade: Sequence[int] | None = None, *,
 
     Parameters
     ----------
-    model : MarkovCopulaModel
+    model : MarkovCopulaModel or EmpiricalCopulaModel
         A fitted model.
     cascade : sequence of int, optional
         Chain indices of the cascade (strictly increasing); default the whole chain.
@@ -307,7 +307,7 @@ def _finish(frontier: Frontier, pareto: bool) -> Frontier:
     )
 
 
-def _tune_budgets(model: MarkovCopulaModel, cas: tuple[int, ...], problem: _Problem,
+def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
                   budgets: FloatArray, sobol: FloatArray, scan: dict[str, Any],
                   approximation: str | None) -> Frontier:
     if budgets.ndim != 1 or budgets.size == 0 or np.any(~np.isfinite(budgets)):

@@ -6,6 +6,7 @@ bad input always raises a ``ValueError`` that names the offending argument and t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ __all__ = [
     "check_finite_array",
     "check_probability",
     "check_positive_int",
+    "NotFittedError",
+    "check_is_fitted",
 ]
 
 
@@ -94,3 +97,51 @@ def check_positive_int(n: Any, name: str, *, minimum: int = 1) -> int:
     if n < minimum:
         raise ValueError(f"{name}: must be >= {minimum}, got {n}")
     return int(n)
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when an estimator is used before ``fit``.
+
+    Subclasses both ``ValueError`` (an unfitted estimator is a bad argument) and
+    ``AttributeError`` (the learned attributes do not exist yet), as scikit-learn's exception of
+    the same name does, so either ``except`` clause catches it.
+    """
+
+
+def check_is_fitted(estimator: Any, attributes: str | Sequence[str] | None = None, *,
+                    name: str | None = None, hint: str = "fit") -> None:
+    """Raise :class:`NotFittedError` unless ``estimator`` has been fitted.
+
+    Parameters
+    ----------
+    estimator : object
+        The estimator to check.
+    attributes : str or sequence of str, optional
+        Learned attributes that ``fit`` sets. By default any public attribute whose name ends in
+        an underscore counts (the scikit-learn convention).
+    name : str, optional
+        Argument name to put in front of the message (e.g. ``"model"`` when the estimator was
+        passed to a function); default the estimator's class name.
+    hint : str
+        How to fit it, quoted in the message (e.g. ``"fit(log)"``).
+
+    Examples
+    --------
+    >>> class Mean:
+    ...     def fit(self, x):
+    ...         self.mean_ = sum(x) / len(x)
+    ...         return self
+    >>> check_is_fitted(Mean().fit([1, 2]))
+    >>> check_is_fitted(Mean(), hint="fit(x)")
+    Traceback (most recent call last):
+    ...
+    llmcopula._validation.NotFittedError: Mean: not fitted yet; call fit(x) first
+    """
+    if attributes is None:
+        fitted = any(k.endswith("_") and not k.startswith("_") for k in vars(estimator))
+    else:
+        names = [attributes] if isinstance(attributes, str) else list(attributes)
+        fitted = all(hasattr(estimator, a) for a in names)
+    if not fitted:
+        who = name if name is not None else type(estimator).__name__
+        raise NotFittedError(f"{who}: not fitted yet; call {hint} first")

@@ -2,12 +2,19 @@
 
 :class:`ChainLog` holds, for n queries and K models in chain order, the raw confidence, the
 correctness, the cost and (optionally) the answers. Logs come from the bundled benchmarks
-(:func:`load_benchmark`, :func:`load_pool`, :func:`load_labels`, :func:`list_benchmarks`) or from
+(:func:`load_benchmark`, :func:`load_pool`, :func:`load_labels`, :func:`load_questions`,
+:func:`list_benchmarks`) or from
 users' own long tables (:func:`read_log`).
 """
 
 from llmcopula.datasets._checks import SIGNALS
-from llmcopula.datasets.benchmarks import list_benchmarks, load_benchmark, load_labels, load_pool
+from llmcopula.datasets.benchmarks import (
+    list_benchmarks,
+    load_benchmark,
+    load_labels,
+    load_pool,
+    load_questions,
+)
 from llmcopula.datasets.chain_log import ChainLog
 from llmcopula.datasets.logs import read_log
 
@@ -18,5 +25,6 @@ __all__ = [
     "load_benchmark",
     "load_labels",
     "load_pool",
+    "load_questions",
     "read_log",
 ]

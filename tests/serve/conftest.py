@@ -29,3 +29,20 @@ def mmlu_replay(tmp_path_factory):
                            tmp_path_factory.mktemp("replay"), "replay")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def start_app():
+    """Factory: ``start_app(app)`` serves an ASGI app in a thread; all are stopped at teardown."""
+    started = []
+
+    def start(app):
+        from serve_helpers import ThreadServer
+
+        server = ThreadServer(app)
+        started.append(server)
+        return server
+
+    yield start
+    for server in reversed(started):
+        server.stop()

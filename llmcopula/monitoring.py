@@ -348,7 +348,7 @@ class Check:
 
     ``reference`` and ``observed`` are the statistic in the reference and in the window;
     ``interval`` is the central sampling interval of the window's statistic under no drift
-    (for the signal check: [0, critical D]); ``p_value`` the test's, ``p_adjusted`` Holm's;
+    (for the signal check: [0, the asymptotic critical D at ``level``]); ``p_value`` the test's, ``p_adjusted`` Holm's;
     ``tested`` is False when the window (or the reference) has no data for the check.
     """
 
@@ -506,7 +506,10 @@ def check_traffic(profile: Mapping[str, Any], *, answered_stage: ArrayLike, raw:
                                     note="no reference queries" if not n_j else "not reached"))
         d, p, n_ref, m_sig = ks_on_sketch(ref["signal"], x[reached, j])
         if n_ref and m_sig:
-            crit = float(stats.kstwo.isf(1 - level, np.round(n_ref * m_sig / (n_ref + m_sig))))
+            # Asymptotic critical value (Kolmogorov distribution): for reading only; the
+            # decision uses the p-value. The exact quantile costs a root search per check.
+            crit = float(stats.kstwobign.isf(1 - level)
+                         / math.sqrt(n_ref * m_sig / (n_ref + m_sig)))
             checks.append(Check("signal", j, model, 0.0, d, (0.0, crit), n_ref, m_sig, p))
         else:
             checks.append(Check("signal", j, model, 0.0, d, (math.nan, math.nan), n_ref, m_sig,

@@ -260,3 +260,29 @@ def test_shadow_traffic_logs_every_other_chain_model_and_is_never_served(
     assert all(h["x-llmcopula-model"] in cascade for h in heads)
     served = calls[calls.role == "served"]
     assert len(served) == 40 and served.model.isin(cascade).all()
+
+
+def test_p_true_upstreams_route_on_the_verification_signal_and_pay_for_it(
+        tmp_path, start_app, replay_data):
+    from dataclasses import replace
+
+    replay = start_app(create_replay_app(replay_data))
+    cascade = ("llama3.2-1b", "llama3.1-405b")
+    base = build_test_policy("mmlu", "llama", cascade)
+    policy = replace(base, chain_models=[replace(m, signal="p_true") for m in base.chain_models])
+    policy.save(tmp_path / "pt.json")
+    up = write_upstreams(tmp_path / "pt.toml", cascade, replay.url + "/v1", signal="p_true")
+    log_path = tmp_path / "pt.csv"
+    gateway = start_app(create_app(ServeConfig(policy=str(tmp_path / "pt.json"),
+                                               upstreams=str(up), call_log=str(log_path))))
+    log = load_benchmark("mmlu", "llama", "test")
+    stage = policy.route(log.confidence, columns=log.models)
+    with httpx.Client(base_url=gateway.url, timeout=10.0) as client:
+        for i in range(12):
+            r = client.post("/v1/chat/completions", json=_body(i))
+            assert int(r.headers["x-llmcopula-stage"]) == stage[i]
+            k = log.models.index(cascade[stage[i]])
+            assert float(r.headers["x-llmcopula-confidence"]) == log.confidence[i, k]
+    gateway.stop()
+    calls = _calls(log_path)
+    assert (calls.cost_usd > calls.cost_answer_usd).all()  # the verification call is paid too

@@ -7,7 +7,9 @@ from the answer (:mod:`llmcopula.serve.signals`) and the policy's rule decides w
 is returned or the request goes on. The response is the answering upstream's ``chat.completion``
 JSON with ``model`` set to the answering model's name, and the headers ``x-llmcopula-model``,
 ``x-llmcopula-stage`` (0-based), ``x-llmcopula-confidence`` (the raw signal),
-``x-llmcopula-cost-usd`` (every call made for the request) and ``x-request-id``.
+``x-llmcopula-cost-usd`` (every call made for the request), ``x-request-id`` and
+``server-timing`` (``handler``: time in the handler, ``upstream``: the part of it spent waiting
+on upstream calls, both in ms).
 
 Faults. An upstream that times out, refuses the connection, answers 5xx, returns malformed JSON
 or no logprobs is retried (``max_retries`` times, exponential backoff from ``retry_backoff_s``);
@@ -118,7 +120,7 @@ class _State:
     config: ServeConfig
     metrics: GatewayMetrics
     api_key: str | None
-    client: httpx.AsyncClient | None = None
+    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     writer: CallLogWriter | None = None
     in_flight: int = 0
     pending: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -160,7 +162,7 @@ def _classify_status(status: int) -> str:
 async def _post(state: _State, up: Upstream, payload: dict[str, Any], validate: Any
                 ) -> tuple[dict[str, Any] | None, str | None, str, int]:
     """POST with bounded retries; returns (json, fault kind, detail, attempts)."""
-    assert state.client is not None
+    client = state.clients[up.name]
     content = json.dumps(payload).encode("utf-8")
     headers = {"content-type": _JSON}
     key = up.api_key()
@@ -172,7 +174,7 @@ async def _post(state: _State, up: Upstream, payload: dict[str, Any], validate: 
     for attempt in range(1, up.max_retries + 2):
         try:
             async with asyncio.timeout(up.timeout_s):
-                resp = await state.client.post(up.chat_url, content=content, headers=headers,
+                resp = await client.post(up.chat_url, content=content, headers=headers,
                                                timeout=up.timeout_s)
             if resp.status_code >= 400:
                 kind, detail = _classify_status(resp.status_code), f"HTTP {resp.status_code}"
@@ -273,7 +275,8 @@ async def _shadow(state: _State, rid: str, ts: float, body: dict[str, Any],
         state.writer.write([_row(state, rid, ts, r, "shadow") for r in results])
 
 
-async def _run_cascade(state: _State, body: dict[str, Any], rid: str, ts: float) -> Response:
+async def _run_cascade(state: _State, body: dict[str, Any], rid: str, ts: float,
+                       start: float) -> Response:
     policy = state.policy
     k = policy.n_stages
     raws: list[float] = []
@@ -319,9 +322,14 @@ async def _run_cascade(state: _State, body: dict[str, Any], rid: str, ts: float)
     data["model"] = served.model
     state.metrics.stage_answers.labels(served.model).inc()
     state.metrics.requests.labels("200").inc()
+    upstream_s = sum(r.latency_s for r in results)
+    handler_s = time.perf_counter() - start
     headers = {"x-llmcopula-model": served.model, "x-llmcopula-stage": str(stage),
                "x-llmcopula-confidence": repr(served.raw), "x-llmcopula-cost-usd": repr(total),
-               "x-request-id": rid}
+               "x-request-id": rid,
+               # time in the handler, and the part of it spent waiting on upstreams (ms)
+               "server-timing": f"handler;dur={handler_s * 1e3:.3f}, "
+                                f"upstream;dur={upstream_s * 1e3:.3f}"}
     return Response(json.dumps(data), media_type=_JSON, headers=headers)
 
 
@@ -355,16 +363,19 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        state.client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=512),
-            timeout=httpx.Timeout(None))
+        # One client (connection pool) per upstream: httpx scans its pool's connections on every
+        # request, so small per-upstream pools cost less CPU than one large shared pool.
+        state.clients = {name: httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+            timeout=httpx.Timeout(None)) for name in upstreams}
         state.writer = CallLogWriter(config.call_log) if config.call_log else None
         try:
             yield
         finally:
             if state.pending:
                 await asyncio.wait(list(state.pending), timeout=longest + 1.0)
-            await state.client.aclose()
+            for client in state.clients.values():
+                await client.aclose()
             if state.writer is not None:
                 state.writer.close()
             if multiprocess_mode():
@@ -412,7 +423,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             if problem is not None:
                 state.metrics.requests.labels("400").inc()
                 return _error(400, problem, "invalid_request_error")
-            return await _run_cascade(state, body, _request_id(request), ts)
+            return await _run_cascade(state, body, _request_id(request), ts, start)
         finally:
             state.in_flight -= 1
             state.metrics.latency.observe(time.perf_counter() - start)

@@ -143,7 +143,8 @@ def read_call_log(calls: str | os.PathLike[str] | pd.DataFrame,
     frame["query_id"] = frame["query_id"].astype(str)
     frame["model"] = frame["model"].astype(str)
     lab["query_id"] = lab["query_id"].astype(str)
-    error = frame["error"].astype(str) if "error" in frame.columns else pd.Series("", frame.index)
+    error = (frame["error"].fillna("").astype(str) if "error" in frame.columns
+             else pd.Series("", frame.index))
     frame["answer"] = frame["answer"].fillna("").astype(str)
     raw = pd.to_numeric(frame["raw_confidence"].replace("", np.nan), errors="coerce")
     frame["raw_confidence"] = raw

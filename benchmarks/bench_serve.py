@@ -35,9 +35,9 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "serve"))
-from serve_helpers import build_test_policy, prompt_of, write_upstreams  # noqa: E402
+from serve_helpers import build_test_policy, prompt_of, write_upstreams
 
-from llmcopula.datasets import load_questions  # noqa: E402
+from llmcopula.datasets import load_questions
 
 CASCADE = ("llama3.2-1b", "llama3.1-8b", "llama3.1-405b")
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
@@ -166,7 +166,7 @@ def _cpu(procs) -> float:
         try:
             t = proc.cpu_times()
             total += t.user + t.system
-        except Exception:  # noqa: BLE001 - a process may have gone
+        except Exception:
             pass
     return total
 

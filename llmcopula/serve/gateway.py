@@ -65,7 +65,7 @@ from llmcopula.serve.signals import (
 )
 from llmcopula.serve.upstreams import Upstream, load_upstreams
 
-__all__ = ["ServeConfig", "create_app", "app_from_env", "CONFIG_ENV"]
+__all__ = ["CONFIG_ENV", "ServeConfig", "app_from_env", "create_app"]
 
 CONFIG_ENV = "LLMCOPULA_SERVE_CONFIG"
 _JSON = "application/json"

@@ -20,7 +20,7 @@ import pandas as pd
 from llmcopula.monitoring import DriftReport, check_traffic
 from llmcopula.policy import CascadePolicy
 
-__all__ = ["read_calls", "read_labels", "served_correct", "traffic_window", "monitor"]
+__all__ = ["monitor", "read_calls", "read_labels", "served_correct", "traffic_window"]
 
 _REQUIRED = ("query_id", "model", "stage", "role", "raw_confidence", "error", "answer",
              "timestamp")

@@ -96,8 +96,8 @@ class ReplayData:
     @classmethod
     def load(cls, benchmark: str, split: str = "test") -> ReplayData:
         """Load a bundled multiple-choice benchmark split (``mmlu`` or ``medmcqa``)."""
-        from llmcopula.datasets.benchmarks import _find_file, _manifest, _read_csv
         from llmcopula.datasets import load_questions
+        from llmcopula.datasets.benchmarks import _find_file, _manifest, _read_csv
 
         questions = load_questions(benchmark, split)
         ids = questions["query_id"].to_numpy()

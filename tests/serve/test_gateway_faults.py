@@ -60,7 +60,6 @@ def test_non_final_faults_are_logged_deferrals_and_the_final_stage_answers(
         delays={"llama3.2-3b": 3.0}))
     policy = build_test_policy("mmlu", "llama", cascade)
     gateway, log = _gateway(tmp_path, start_app, policy, replay.url + "/v1", timeout_s=0.3)
-    log_rows = []
     with httpx.Client(base_url=gateway.url, timeout=2.5) as client:  # below the 3 s delay
         for i in range(6):
             r = client.post("/v1/chat/completions", json=_body(i), headers={"x-request-id": f"r{i}"})

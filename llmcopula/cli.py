@@ -14,7 +14,8 @@ from collections.abc import Sequence
 __all__ = ["main", "build_parser"]
 
 # Subcommand modules; each provides ``add_parser(subparsers)`` and sets ``func`` to run it.
-_SUBCOMMANDS = ("llmcopula.cascade.cli", "llmcopula.selection.cli", "llmcopula.experiments.cli")
+_SUBCOMMANDS = ("llmcopula.cascade.cli", "llmcopula.selection.cli", "llmcopula.experiments.cli",
+                "llmcopula.serve.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

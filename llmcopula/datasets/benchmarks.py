@@ -19,7 +19,7 @@ import pandas as pd
 from llmcopula.datasets.chain_log import ChainLog
 from llmcopula.datasets.logs import read_log
 
-__all__ = ["list_benchmarks", "load_benchmark", "load_labels", "load_pool"]
+__all__ = ["list_benchmarks", "load_benchmark", "load_labels", "load_pool", "load_questions"]
 
 SIGNAL_OF_BENCHMARK: dict[str, str] = {
     "mmlu": "logprob", "medmcqa": "logprob", "gsm8k": "p_true", "triviaqa": "p_true",
@@ -47,7 +47,8 @@ def _find_file(kind: str, benchmark: str, split: str, chain: str | None = None) 
     benchmarks = sorted({e["benchmark"] for e in entries})
     if benchmark not in benchmarks:
         raise ValueError(f"benchmark: unknown benchmark {benchmark!r}; "
-                         f"{'labels exist' if kind == 'labels' else 'shipped'} for {benchmarks}")
+                         f"{'shipped' if kind == 'chain_results' else kind + ' exist'} for "
+                         f"{benchmarks}")
     if chain is not None:
         chains = sorted(_manifest()["chains"])
         if chain not in chains:
@@ -181,6 +182,41 @@ def _load_labels(benchmark: str, split: str) -> pd.DataFrame:
     entry = _find_file("labels", benchmark, split)
     text = tuple(c for c in entry["columns"] if c != "query_id")
     return _read_csv(entry["file"], text)
+
+
+def load_questions(benchmark: str, split: str = "train") -> pd.DataFrame:
+    """Question texts of a shipped multiple-choice benchmark split (MMLU, MedMCQA).
+
+    Parameters
+    ----------
+    benchmark : {"mmlu", "medmcqa"}
+    split : {"train", "test"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with ``query_id``, ``subject``, ``question`` and the four options ``A``,
+        ``B``, ``C``, ``D`` (str; some texts contain CR-LF line breaks). ``query_id`` joins with
+        the chain logs and the labels; the correct letter is in :func:`load_labels`.
+
+    Examples
+    --------
+    >>> from llmcopula.datasets import load_questions
+    >>> q = load_questions("mmlu", "test")
+    >>> len(q), q.columns.tolist()
+    (1531, ['query_id', 'subject', 'question', 'A', 'B', 'C', 'D'])
+    """
+    return _load_questions(benchmark, split).copy()
+
+
+@functools.lru_cache(maxsize=None)
+def _load_questions(benchmark: str, split: str) -> pd.DataFrame:
+    entry = _find_file("questions", benchmark, split)
+    frame = _read_csv(entry["file"], ("subject", "question", "A", "B", "C", "D"))
+    if len(frame) != entry["rows"]:
+        raise RuntimeError(f"the bundled file {entry['file']} does not match MANIFEST.json; "
+                           "the installation is damaged")
+    return frame
 
 
 def load_pool(benchmark: str, split: str = "train", *,

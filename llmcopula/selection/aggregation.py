@@ -1,7 +1,9 @@
 """Aggregators that turn the answers of a selected ensemble into one answer per query.
 
-All follow the scikit-learn estimator style: options are keyword-only in ``__init__``,
-``fit(X, y)`` returns ``self`` and learned attributes end in ``_``.
+All follow the scikit-learn estimator style (they derive from
+:class:`llmcopula._estimator.BaseEstimator`): options are keyword-only in ``__init__``,
+``fit(X, y)`` returns ``self``, learned attributes end in ``_``, and using an unfitted aggregator
+raises :class:`~llmcopula._validation.NotFittedError`.
 
 * :class:`MajorityVote` — the plurality answer.
 * :class:`WeightedMajorityVote` — votes weighted by log-odds of each model's training accuracy,
@@ -30,7 +32,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 
-from llmcopula._validation import check_positive_int
+from llmcopula._estimator import BaseEstimator
+from llmcopula._validation import check_is_fitted, check_positive_int
 
 __all__ = ["MajorityVote", "WeightedMajorityVote", "MAPAggregator", "DawidSkene", "AGGREGATORS",
            "make_aggregator"]
@@ -104,14 +107,13 @@ def _prior(y_idx: NDArray[np.int64], n_classes: int) -> NDArray[np.float64]:
     return np.bincount(y_idx[y_idx >= 0], minlength=n_classes) / max(int((y_idx >= 0).sum()), 1)
 
 
-class _Aggregator:
+class _Aggregator(BaseEstimator):
     classes_: NDArray[Any]
     prior_: NDArray[np.float64]
     n_models_: int
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "classes_"):
-            raise ValueError(f"{type(self).__name__}: call fit before predict")
+        check_is_fitted(self, "classes_", hint="fit(X, y)")
 
     def _fit_common(self, X: ArrayLike, y: ArrayLike | None, classes: ArrayLike | None,
                     require_y: bool) -> tuple[NDArray[Any], NDArray[np.int64] | None]:
@@ -155,6 +157,7 @@ class MajorityVote(_Aggregator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> X = np.array([["A", "A", "B"], ["C", "B", "B"]])
     >>> MajorityVote().fit(X).predict(X).tolist()
     ['A', 'B']
@@ -188,6 +191,7 @@ class WeightedMajorityVote(_Aggregator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> y = np.array([0, 1, 0, 1, 0, 1])
     >>> X = np.array([[0, 1, 1], [1, 0, 0], [0, 0, 0], [1, 1, 1], [0, 0, 0], [1, 1, 1]])
     >>> WeightedMajorityVote().fit(X, y).predict(X).tolist()   # model 0 outvotes the others
@@ -236,6 +240,7 @@ class MAPAggregator(_Aggregator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> y = np.array([0, 0, 1, 1, 1, 0])
     >>> X = np.array([[0, 1], [0, 1], [1, 0], [1, 0], [1, 1], [0, 0]])
     >>> agg = MAPAggregator().fit(X, y)
@@ -357,6 +362,7 @@ class DawidSkene(_Aggregator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 3, 500)
     >>> X = np.where(rng.random((500, 5)) < 0.7, y[:, None], rng.integers(0, 3, (500, 5)))

@@ -3,7 +3,7 @@ answers and score it.
 
 Data come from a bundled benchmark (both chains pooled: 9 models, see
 :func:`llmcopula.datasets.load_pool`) or from user files in long format, one row per (query,
-model):
+model), read and validated by :func:`llmcopula.datasets.read_log` (without confidences):
 
 ==========  ========  ===============================================================
 column      required  meaning
@@ -55,7 +55,7 @@ class _Data:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``select`` on an ``argparse`` subparsers object and return its parser."""
     from llmcopula.selection.aggregation import AGGREGATORS
-    from llmcopula.selection.greedy import SELECTION_METHODS
+    from llmcopula.selection.methods import SELECTION_METHODS
 
     p = subparsers.add_parser(
         "select", help="select an LLM ensemble by mutual information under a budget",
@@ -95,62 +95,54 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _read_table(path: str, answer_col: str) -> Any:
+def _read_table(path: str, args: argparse.Namespace) -> Any:
+    """The raw long table of a user log (validated and pivoted by :func:`read_log`)."""
     import pandas as pd
 
     lower = path.lower()
     if lower.endswith((".parquet", ".pq")):
-        frame = pd.read_parquet(path)
-        frame[answer_col] = frame[answer_col].astype(str)
-        return frame
-    return pd.read_csv(path, keep_default_na=False, dtype={answer_col: str})
+        return pd.read_parquet(path)
+    if lower.endswith((".csv", ".csv.gz")):
+        text = (args.model_col, args.answer_col, args.label_col)
+        return pd.read_csv(path, keep_default_na=False, dtype={c: str for c in text})
+    raise ValueError(f"{path}: unsupported file type; expected .csv, .csv.gz, .parquet or .pq")
 
 
 def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, ...] | None
           ) -> tuple[tuple[str, ...], NDArray[Any], NDArray[Any], NDArray[np.float64] | None]:
-    """(model names, answers (n, M), labels (n,), mean cost per model or None) of a long table."""
+    """(model names, answers (n, M), labels (n,), mean cost per model or None) of a long table,
+    read and validated by :func:`llmcopula.datasets.read_log`."""
     import pandas as pd
 
-    need = [args.query_col, args.model_col, args.answer_col, args.correct_col]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{source}: missing column(s) {missing}; have {list(frame.columns)}")
-    if frame.empty:
-        raise ValueError(f"{source}: the table is empty")
-    if frame.duplicated([args.query_col, args.model_col]).any():
-        raise ValueError(f"{source}: some (query, model) pairs appear more than once")
-    models = tuple(pd.unique(frame[args.model_col].astype(str))) if names is None else names
-    frame = frame.assign(**{args.model_col: frame[args.model_col].astype(str)})
-    answers = frame.pivot(index=args.query_col, columns=args.model_col, values=args.answer_col)
-    if set(answers.columns) != set(models):
-        raise ValueError(f"{source}: models {sorted(answers.columns)} differ from {sorted(models)}")
-    answers = answers[list(models)]
-    incomplete = answers.isna().any(axis=1)
-    if incomplete.any():
-        raise ValueError(f"{source}: {int(incomplete.sum())} of {len(answers)} queries lack an "
-                         "answer from some model; every query needs one row per model")
-    correct = frame.pivot(index=args.query_col, columns=args.model_col,
-                          values=args.correct_col)[list(models)].loc[answers.index]
-    corr = pd.to_numeric(correct.stack(), errors="coerce")
-    if corr.isna().any() or not corr.isin([0, 1]).all():
-        raise ValueError(f"{source}: column {args.correct_col!r} must hold 0/1 values")
-    X = answers.to_numpy(dtype=str)
-    if args.label_col in frame.columns:
-        per_query = frame.groupby(args.query_col)[args.label_col].nunique()
-        if (per_query > 1).any():
-            raise ValueError(f"{source}: {int((per_query > 1).sum())} queries have more than one "
-                             f"value in {args.label_col!r}")
-        y = (frame.groupby(args.query_col)[args.label_col].first()
-             .loc[answers.index].astype(str).to_numpy())
+    from llmcopula.datasets import read_log
+
+    for col in (args.model_col, args.answer_col):
+        if col not in frame.columns:
+            raise ValueError(f"{source}: missing column {col!r}; have {list(frame.columns)}")
+    present = tuple(str(m) for m in pd.unique(frame[args.model_col].astype(str)))
+    if names is not None and set(present) != set(names):
+        raise ValueError(f"{source}: models {sorted(present)} differ from {sorted(names)}")
+    has_cost = args.cost_col in frame.columns
+    try:
+        log = read_log(frame, query_col=args.query_col, model_col=args.model_col,
+                       confidence_col=None, correct_col=args.correct_col,
+                       cost_col=args.cost_col if has_cost else None, answer_col=args.answer_col,
+                       reference_col=args.label_col if args.label_col in frame.columns else None,
+                       models=names or present)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    if log.answer is None:  # pragma: no cover - answer_col was checked above
+        raise RuntimeError("internal error: the log has no answers")
+    # An absent (empty) answer is kept as the empty string: an abstention, not a class.
+    X = np.where(log.answer == None, "", log.answer).astype(str)  # noqa: E711
+    derived = _derive_labels(X, np.asarray(log.correct, dtype=np.int64), source)
+    if log.reference is None:
+        y = derived
     else:
-        y = _derive_labels(X, correct.to_numpy(dtype=np.int64), source)
-    costs = None
-    if args.cost_col in frame.columns:
-        c = pd.to_numeric(frame[args.cost_col], errors="coerce")
-        if c.isna().any() or (c < 0).any():
-            raise ValueError(f"{source}: column {args.cost_col!r} must hold finite costs >= 0")
-        costs = (c.groupby(frame[args.model_col]).mean()[list(models)].to_numpy() * 1e6)
-    return models, X, y, costs
+        ref = np.asarray(log.reference, dtype=object)
+        y = np.where(ref == None, derived, ref).astype(str)  # noqa: E711
+    costs = np.asarray(log.mean_cost) * 1e6 if has_cost else None
+    return log.models, X, y, costs
 
 
 def _derive_labels(X: NDArray[Any], correct: NDArray[np.int64], source: str) -> NDArray[Any]:
@@ -167,10 +159,10 @@ def _load(args: argparse.Namespace) -> _Data:
     if args.train is not None:
         if args.benchmark is not None:
             raise ValueError("--benchmark and --train are exclusive: use bundled data or files")
-        names, X, y, costs = _wide(_read_table(args.train, args.answer_col), args, "--train", None)
+        names, X, y, costs = _wide(_read_table(args.train, args), args, "--train", None)
         X_te = y_te = None
         if args.test is not None:
-            _, X_te, y_te, _ = _wide(_read_table(args.test, args.answer_col), args, "--test", names)
+            _, X_te, y_te, _ = _wide(_read_table(args.test, args), args, "--test", names)
         return _Data(names, X, y, X_te, y_te, costs, f"user log {args.train}")
     if args.test is not None:
         raise ValueError("--test needs --train")
@@ -204,7 +196,7 @@ def _wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     """Run ``llmcopula select`` with parsed arguments; returns the exit status."""
     from llmcopula.selection.aggregation import make_aggregator
-    from llmcopula.selection.greedy import select_models
+    from llmcopula.selection.methods import select_models
     from llmcopula.selection.information import SparsePatternWarning, mi_bootstrap_ci
 
     if args.k is None and args.budget is None:
@@ -220,9 +212,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--stop: only greedy-mi supports a stopping rule")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SparsePatternWarning)
-        result = select_models(data.y_train, data.X_train, method=args.method, **kwargs)
+        result = select_models(data.X_train, data.y_train, method=args.method, **kwargs)
         cols = list(result.selected)
-        ci = mi_bootstrap_ci(data.y_train, data.X_train[:, cols], estimator=args.estimator,
+        ci = mi_bootstrap_ci(data.X_train[:, cols], data.y_train, estimator=args.estimator,
                              n_boot=args.n_boot, rng=args.seed)
     sparse = any(issubclass(w.category, SparsePatternWarning) for w in caught)
     classes = np.unique(np.concatenate([data.y_train] + ([data.y_test] if data.y_test is not None

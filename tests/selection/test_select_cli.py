@@ -52,7 +52,7 @@ def test_select_on_the_bundled_pool_writes_a_json_that_matches_the_library(tmp_p
     assert len(doc["selected"]) == 2 and set(doc["selected"]) <= set(train.models)
     cols = [train.models.index(m) for m in doc["selected"]]
     X, y = np.asarray(train.answer, dtype=str), np.asarray(train.reference, dtype=str)
-    assert doc["mi_bits"] == pytest.approx(mutual_information(y, X[:, cols]), abs=1e-12)
+    assert doc["mi_bits"] == pytest.approx(mutual_information(X[:, cols], y), abs=1e-12)
     agg = MAPAggregator(classes=list("ABCD")).fit(X[:, cols], y)
     expected = agg.score(np.asarray(test.answer, dtype=str)[:, cols],
                          np.asarray(test.reference, dtype=str))
@@ -129,9 +129,12 @@ def test_malformed_user_logs_raise_value_errors(tmp_path):
     frame = _long_table(50, 4)
     bad = {
         "missing column": (frame.drop(columns="answer"), "missing column"),
-        "incomplete": (frame.iloc[1:], "lack an answer"),
-        "duplicates": (pd.concat([frame, frame.iloc[:1]]), "more than once"),
-        "correct": (frame.assign(correct=2), "0/1"),
+        "incomplete": (frame.iloc[1:], r"--train: .*every query needs a row for every model"),
+        "duplicates": (pd.concat([frame, frame.iloc[:1]]), "duplicate .query, model. pair"),
+        "correct": (frame.assign(correct=2), "correct: .* are not 0/1"),
+        "cost": (frame.assign(cost_answer_usd=-1.0), "cost_answer_usd: .* negative"),
+        "label": (frame.assign(reference=np.arange(len(frame)).astype(str)),
+                  "reference: the reference must be the same"),
     }
     for name, (table, message) in bad.items():
         path = tmp_path / f"{name.replace(' ', '_')}.csv"

@@ -8,13 +8,17 @@ The layers, bottom up (``docs/selection.md`` explains the theory):
   error floor of an equicorrelated ensemble, the information limit I_∞ and Fano's bound;
 * :mod:`~llmcopula.selection.information` — entropy and mutual-information estimators from
   contingency tables (plug-in, Miller–Madow), bootstrap intervals, a permutation null;
+* :mod:`~llmcopula.selection.copula_information` — :class:`CopulaInformation`, the same
+  quantities (and the Bayes error and any aggregator's accuracy) from the fitted model of the
+  pool instead of sparse pattern counts (``estimator="gaussian-copula"``), and
+  :func:`predict_ensemble`, the model's predictions for a chosen ensemble with intervals;
 * the strategies — :func:`greedy_mi_selection` (budgeted greedy maximisation of I(Y; X_S),
   Turkmen, Buyukates and Bastopcu, arXiv:2602.08003), the baselines of
   :mod:`~llmcopula.selection.baselines`, the :func:`exhaustive_selection` oracle, and
   :func:`select_models` to call any of them by name;
 * :mod:`~llmcopula.selection.aggregation` — turning the selected models' answers into one answer
-  (:class:`MAPAggregator`, :class:`WeightedMajorityVote`, :class:`MajorityVote`,
-  :class:`DawidSkene`).
+  (:class:`CopulaBayesAggregator`, :class:`MAPAggregator`, :class:`WeightedMajorityVote`,
+  :class:`MajorityVote`, :class:`DawidSkene`).
 
 Data functions take the predictions first and the labels second, ``f(X, y)``, as in
 scikit-learn; the old ``f(y, X)`` order still works for one release with a
@@ -37,6 +41,7 @@ Examples
 
 from llmcopula.selection.aggregation import (
     AGGREGATORS,
+    CopulaBayesAggregator,
     DawidSkene,
     MajorityVote,
     MAPAggregator,
@@ -50,6 +55,7 @@ from llmcopula.selection.baselines import (
     term12_selection,
     top_k_selection,
 )
+from llmcopula.selection.copula_information import CopulaInformation
 from llmcopula.selection.error_model import CorrelatedErrorModel, Simulation
 from llmcopula.selection.exhaustive import exhaustive_selection
 from llmcopula.selection.floors import (
@@ -75,6 +81,7 @@ from llmcopula.selection.information import (
     permutation_null_threshold,
 )
 from llmcopula.selection.methods import SELECTION_METHODS, select_models
+from llmcopula.selection.prediction import EnsemblePrediction, predict_ensemble
 from llmcopula.selection.result import SelectionResult, SelectionStep
 
 __all__ = [
@@ -99,6 +106,10 @@ __all__ = [
     "mi_decomposition",
     "mutual_information",
     "permutation_null_threshold",
+    # model-based information and predictions
+    "CopulaInformation",
+    "EnsemblePrediction",
+    "predict_ensemble",
     # selection strategies
     "SELECTION_METHODS",
     "SelectionResult",
@@ -113,6 +124,7 @@ __all__ = [
     "top_k_selection",
     # aggregators
     "AGGREGATORS",
+    "CopulaBayesAggregator",
     "DawidSkene",
     "MAPAggregator",
     "MajorityVote",

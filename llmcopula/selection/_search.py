@@ -2,8 +2,9 @@
 
 :class:`Problem` validates and encodes the inputs once. Its ``info`` attribute is the
 information oracle of the chosen estimator: it starts from the empty set and returns the exact
-increments Î(Y; X_j | X_S) of every candidate and the state after adding one (the
-contingency-table oracle here gives plug-in or Miller–Madow estimates). :func:`run_greedy` is the budgeted greedy loop
+increments Î(Y; X_j | X_S) of every candidate and the state after adding one. Two oracles exist:
+the contingency-table one here (plug-in or Miller–Madow estimates) and the model-based one of
+:mod:`llmcopula.selection.copula_information`. :func:`run_greedy` is the budgeted greedy loop
 that every strategy drives with its own scoring function.
 
 Speed of the table oracle: the pattern code of X_S is kept as a compact integer array and updated
@@ -38,7 +39,8 @@ LN2 = math.log(2.0)
 # Increments closer than this (in nats) are ties, broken deterministically; exact ties are common
 # (identical models, symmetric designs) and float noise must not decide them.
 TIE_TOL = 1e-12
-ESTIMATORS = TABLE_ESTIMATORS
+MODEL_ESTIMATORS = ("gaussian-copula",)
+ESTIMATORS = TABLE_ESTIMATORS + MODEL_ESTIMATORS
 
 COMMON_DOC = """
     X : array_like, shape (n, M)
@@ -52,8 +54,12 @@ COMMON_DOC = """
     costs : array_like, shape (M,), optional
         Per-query cost of each model (default: 1 each).
     names : sequence of str, optional
-    estimator : {"plugin", "miller-madow"}
+    estimator : {"plugin", "miller-madow", "gaussian-copula"} or CopulaInformation
         Estimator of the reported information (and, for MI-based criteria, of the criterion).
+        ``"gaussian-copula"`` derives I(Y; X_S) from the correlated-error model fitted to
+        ``(X, y)`` (:class:`~llmcopula.selection.copula_information.CopulaInformation` with its
+        defaults; pass an unfitted instance to choose its options) instead of counting sparse
+        answer patterns (``docs/selection.md``, §6).
     warn_sparse : bool, default True
         Warn (:class:`~llmcopula.selection.information.SparsePatternWarning`) when the selected
         set's pattern table has fewer than 10 rows per possible cell (table estimators only).
@@ -167,9 +173,15 @@ class Problem:
     """Validated, encoded inputs and the information oracle of the chosen estimator."""
 
     def __init__(self, X: ArrayLike, y: ArrayLike, costs: ArrayLike | None,
-                 names: Sequence[str] | None, estimator: str) -> None:
-        if estimator not in ESTIMATORS:
-            raise ValueError(f"estimator: expected one of {ESTIMATORS}, got {estimator!r}")
+                 names: Sequence[str] | None, estimator: Any, rng: Any = None) -> None:
+        from llmcopula.selection.copula_information import CopulaInformation
+
+        model: CopulaInformation | None = None
+        if isinstance(estimator, CopulaInformation):
+            model, estimator = estimator, "gaussian-copula"
+        elif estimator not in ESTIMATORS:
+            raise ValueError(f"estimator: expected one of {ESTIMATORS} or a CopulaInformation, "
+                             f"got {estimator!r}")
         if names is None and hasattr(X, "columns"):
             names = [str(c) for c in X.columns]
         y_raw = np.asarray(y)
@@ -203,18 +215,23 @@ class Problem:
         self.table = TableInformation(self, estimator if estimator in TABLE_ESTIMATORS
                                       else "plugin")
         self.info: Information = self.table
+        if estimator in MODEL_ESTIMATORS:
+            from llmcopula._estimator import clone
+
+            model = CopulaInformation(rng=rng) if model is None else clone(model)
+            self.info = model.fit(X_raw, y_raw).oracle()
 
     def name(self, j: int) -> str | None:
         return None if self.names is None else self.names[j]
 
 
 def problem_from_call(func_name: str, X: Any, y: Any, costs: Any, names: Any,
-                      estimator: str) -> Problem:
+                      estimator: Any, rng: Any = None) -> Problem:
     """A :class:`Problem`, accepting the deprecated ``(y, X)`` order with a warning."""
     if is_legacy_order(X, y):
         warn_legacy(func_name, "y, X", "X, y", stacklevel=4)
         X, y = y, X
-    return Problem(X, y, costs, names, estimator)
+    return Problem(X, y, costs, names, estimator, rng)
 
 
 def check_limits(p: Problem, k: int | None, budget: float | None) -> tuple[int, float]:

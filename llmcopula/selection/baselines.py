@@ -36,7 +36,7 @@ __all__ = ["top_k_selection", "mrmr_selection", "term1_selection", "term12_selec
 
 def top_k_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                     k: int | None = None, costs: ArrayLike | None = None,
-                    names: Sequence[str] | None = None, estimator: str = "plugin",
+                    names: Sequence[str] | None = None, estimator: Any = "plugin",
                     warn_sparse: bool = True) -> SelectionResult:
     """The most accurate models first (ties: lower cost, lower index), skipping unaffordable ones.
 
@@ -66,7 +66,7 @@ def _check_table_criterion(p: Problem, method: str) -> None:
 
 def term1_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                     k: int | None = None, costs: ArrayLike | None = None,
-                    names: Sequence[str] | None = None, estimator: str = "plugin",
+                    names: Sequence[str] | None = None, estimator: Any = "plugin",
                     warn_sparse: bool = True) -> SelectionResult:
     """Ablation "Term 1": rank models by relevance Î(X_j; Y) alone (per unit cost if costs differ).
 
@@ -92,7 +92,7 @@ def term1_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
 
 def term12_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                      k: int | None = None, costs: ArrayLike | None = None,
-                     names: Sequence[str] | None = None, estimator: str = "plugin",
+                     names: Sequence[str] | None = None, estimator: Any = "plugin",
                      warn_sparse: bool = True) -> SelectionResult:
     """Ablation "Terms 1+2": greedy on Î(X_j; Y) − Î(X_j; X_S), dropping the class-conditional
     redundancy term Î(X_j; X_S | Y) of the exact increment.
@@ -132,7 +132,7 @@ def term12_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
 
 def mrmr_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                    k: int | None = None, costs: ArrayLike | None = None,
-                   names: Sequence[str] | None = None, estimator: str = "plugin",
+                   names: Sequence[str] | None = None, estimator: Any = "plugin",
                    warn_sparse: bool = True) -> SelectionResult:
     """Minimum-redundancy maximum-relevance: greedy on Î(X_j; Y) − mean_{i∈S} Î(X_j; X_i).
 
@@ -173,7 +173,7 @@ def mrmr_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
 
 def random_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                      k: int | None = None, costs: ArrayLike | None = None,
-                     names: Sequence[str] | None = None, estimator: str = "plugin",
+                     names: Sequence[str] | None = None, estimator: Any = "plugin",
                      rng: RNGLike = None, warn_sparse: bool = True) -> SelectionResult:
     """Models in a random order (seeded), skipping unaffordable ones.
 
@@ -191,7 +191,7 @@ def random_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
     >>> len(random_selection(X, y, k=2, rng=1))
     2
     """
-    p = problem_from_call("random_selection", X, y, costs, names, estimator)
+    p = problem_from_call("random_selection", X, y, costs, names, estimator, rng)
     k_max, b = check_limits(p, k, budget)
     priority = check_rng(rng).permutation(p.m).astype(np.float64)
     path = run_greedy(p, lambda p, s, S, c: -priority[c], k=k_max, budget=b, cost_ratio=False)

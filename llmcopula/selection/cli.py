@@ -36,9 +36,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["add_parser", "run", "NONE_CORRECT"]
+__all__ = ["add_parser", "run", "NONE_CORRECT", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR"]
 
 NONE_CORRECT = "<none-correct>"
+# Chosen by repeated 5-fold cross-validation within the shipped training splits of MMLU and
+# MedMCQA (benchmarks/bench_selection_defaults.py; tables in benchmarks/RESULTS.md).
+DEFAULT_ESTIMATOR = "gaussian-copula"
+DEFAULT_AGGREGATOR = "copula-bayes"
+ESTIMATORS = ("gaussian-copula", "plugin", "miller-madow")
+PREDICTION_LEVEL = 0.9
 
 
 @dataclass(frozen=True)
@@ -83,12 +89,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sel.add_argument("--budget", type=float, default=None,
                      help="maximum total cost per query (USD per million queries)")
     sel.add_argument("--method", default="greedy-mi", choices=SELECTION_METHODS)
-    sel.add_argument("--aggregator", default="map", choices=tuple(AGGREGATORS))
-    sel.add_argument("--estimator", default="plugin", choices=("plugin", "miller-madow"))
+    sel.add_argument("--aggregator", default=DEFAULT_AGGREGATOR, choices=tuple(AGGREGATORS),
+                     help=f"default {DEFAULT_AGGREGATOR}: the Bayes rule of the fitted "
+                          "correlated-error model (chosen by cross-validation on training data, "
+                          "see benchmarks/RESULTS.md)")
+    sel.add_argument("--estimator", default=DEFAULT_ESTIMATOR, choices=ESTIMATORS,
+                     help=f"MI estimator (default {DEFAULT_ESTIMATOR}: from the fitted "
+                          "Gaussian-copula model instead of sparse answer-pattern counts)")
     sel.add_argument("--stop", default="none", choices=("none", "permutation"),
                      help="greedy-mi only: stop at the permutation-null threshold")
-    sel.add_argument("--n-boot", type=int, default=1000,
-                     help="bootstrap replicates for the MI interval (the accuracy interval is Wilson's)")
+    sel.add_argument("--n-boot", type=int, default=200,
+                     help="bootstrap replicates for the MI interval and the model's predictions "
+                          "(the realised accuracy's interval is Wilson's)")
     sel.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="write the result as JSON to this file")
     p.set_defaults(func=run)
@@ -196,8 +208,9 @@ def _wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     """Run ``llmcopula select`` with parsed arguments; returns the exit status."""
     from llmcopula.selection.aggregation import make_aggregator
-    from llmcopula.selection.methods import select_models
     from llmcopula.selection.information import SparsePatternWarning, mi_bootstrap_ci
+    from llmcopula.selection.methods import select_models
+    from llmcopula.selection.prediction import predict_ensemble
 
     if args.k is None and args.budget is None:
         raise ValueError("--k or --budget is required")
@@ -214,23 +227,42 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", SparsePatternWarning)
         result = select_models(data.X_train, data.y_train, method=args.method, **kwargs)
         cols = list(result.selected)
-        ci = mi_bootstrap_ci(data.X_train[:, cols], data.y_train, estimator=args.estimator,
-                             n_boot=args.n_boot, rng=args.seed)
+        if args.estimator != "gaussian-copula":
+            ci = mi_bootstrap_ci(data.X_train[:, cols], data.y_train, estimator=args.estimator,
+                                 n_boot=args.n_boot, rng=args.seed)
     sparse = any(issubclass(w.category, SparsePatternWarning) for w in caught)
     classes = np.unique(np.concatenate([data.y_train] + ([data.y_test] if data.y_test is not None
                                                          else [])))
-    aggregator = make_aggregator(args.aggregator, classes=classes)
+    options = {"rng": args.seed} if args.aggregator == "copula-bayes" else {}
+    aggregator = make_aggregator(args.aggregator, classes=classes, **options)
     aggregator.fit(data.X_train[:, cols], data.y_train)
     on_test = data.X_test is not None
     X_eval = data.X_test if on_test else data.X_train
     y_eval = data.y_test if on_test else data.y_train
     if X_eval is None or y_eval is None:  # pragma: no cover - training data always exist
         raise RuntimeError("internal error: no evaluation data")
-    hits = (aggregator.predict(X_eval[:, cols]) == y_eval) & (y_eval != NONE_CORRECT)
+    scored = y_eval != NONE_CORRECT
+
+    def accuracy_of(pred: NDArray[Any]) -> NDArray[np.bool_]:
+        return (pred == y_eval) & scored
+
+    hits = accuracy_of(aggregator.predict(X_eval[:, cols]))
     accuracy = float(hits.mean())
     acc_ci = _wilson(int(hits.sum()), hits.size)
+    train_acc = (data.X_train == data.y_train[:, None]).mean(axis=0)
+    best = int(np.argmax(train_acc))
+    single = float(accuracy_of(X_eval[:, best]).mean())
+    pred = predict_ensemble(data.X_train[:, cols], data.y_train, aggregator,
+                            n_test=int(y_eval.size) if on_test else None, n_boot=args.n_boot,
+                            level=PREDICTION_LEVEL, rng=args.seed)
+    if args.estimator == "gaussian-copula":
+        mi_low, mi_high, mi_level = *pred.mi_interval, PREDICTION_LEVEL
+    else:
+        mi_low, mi_high, mi_level = ci.low, ci.high, ci.level
 
     unit = "USD/1M queries" if data.costs is not None else "models"
+    where = "test" if on_test else "training (in-sample)"
+    pct = f"{PREDICTION_LEVEL:.0%}"
     print(f"llmcopula select: {data.where}, {data.y_train.size} training queries"
           + (f", {y_eval.size} test queries" if on_test else ", no test split (in-sample score)"))
     print(f"method: {args.method}, aggregator: {args.aggregator}, estimator: {args.estimator}"
@@ -241,20 +273,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"{i:>4}  {str(step.name):<28} {step.gain:>11.4f} {step.mi_bits:>9.4f} "
               f"{step.cost:>10.2f}")
     print(f"selected: {', '.join(result.names or ())}")
-    print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  (95% bootstrap interval "
-          f"{ci.low:.4f} to {ci.high:.4f}, {args.n_boot} replicates)")
+    print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  ({mi_level:.0%} bootstrap interval "
+          f"{mi_low:.4f} to {mi_high:.4f}, {args.n_boot} replicates)")
     print(f"total cost: {result.total_cost:.2f} {unit}")
-    print(f"{'test' if on_test else 'training (in-sample)'} accuracy: {accuracy:.4f}  "
-          f"(95% Wilson interval {acc_ci[0]:.4f} to {acc_ci[1]:.4f})")
-    if sparse:
+    print(f"model prediction (correlated-error model fitted on the training queries, {pct} "
+          "bootstrap intervals):")
+    print(f"  accuracy of {args.aggregator}: {pred.accuracy:.4f} ({pred.accuracy_interval[0]:.4f} "
+          f"to {pred.accuracy_interval[1]:.4f})"
+          + (f"; on {y_eval.size} test queries: {pred.test_interval[0]:.4f} to "
+             f"{pred.test_interval[1]:.4f}" if pred.test_interval is not None else ""))
+    print(f"  error floor of the set (Bayes error, no aggregator does better): "
+          f"{pred.bayes_error:.4f} ({pred.bayes_error_interval[0]:.4f} to "
+          f"{pred.bayes_error_interval[1]:.4f})")
+    print(f"{where} accuracy: {accuracy:.4f}  (95% Wilson interval {acc_ci[0]:.4f} to "
+          f"{acc_ci[1]:.4f})")
+    print(f"best single model on the training queries: {data.names[best]}, {where} accuracy "
+          f"{single:.4f} ({accuracy - single:+.4f} for the ensemble)")
+    if sparse and args.estimator != "gaussian-copula":
         print("note: fewer than 10 training rows per possible (pattern, label) cell; the MI "
-              "estimate is biased upwards (try --estimator miller-madow)")
+              "estimate is biased upwards (try --estimator gaussian-copula)")
     if args.output:
         doc = {
             "selected": list(result.names or ()),
             "selected_indices": cols,
             "mi_bits": result.mi_bits,
-            "mi_bits_ci": [ci.low, ci.high],
+            "mi_bits_ci": [mi_low, mi_high],
             "aggregator": args.aggregator,
             "method": args.method,
             "estimator": args.estimator,
@@ -262,6 +305,15 @@ def run(args: argparse.Namespace) -> int:
             "accuracy": accuracy,
             "accuracy_ci": list(acc_ci),
             "accuracy_on": "test" if on_test else "train",
+            "predicted_accuracy": pred.accuracy,
+            "predicted_accuracy_interval": list(pred.accuracy_interval),
+            "predicted_test_interval": (list(pred.test_interval)
+                                        if pred.test_interval is not None else None),
+            "error_floor": pred.bayes_error,
+            "error_floor_interval": list(pred.bayes_error_interval),
+            "prediction_level": PREDICTION_LEVEL,
+            "best_single_model": data.names[best],
+            "best_single_accuracy": single,
             "total_cost": result.total_cost,
             "cost_unit": unit,
             "k": args.k,

@@ -23,7 +23,7 @@ __all__ = ["exhaustive_selection"]
 
 def exhaustive_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                          k: int | None = None, costs: ArrayLike | None = None,
-                         names: Sequence[str] | None = None, estimator: str = "plugin",
+                         names: Sequence[str] | None = None, estimator: Any = "plugin",
                          max_models: int = 20, max_subsets: int = 200_000,
                          warn_sparse: bool = True) -> SelectionResult:
     """Oracle: the feasible subset with the largest Î(Y; X_S), by enumerating every subset.

@@ -40,7 +40,7 @@ __all__ = ["greedy_mi_selection"]
 
 def greedy_mi_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                         k: int | None = None, costs: ArrayLike | None = None,
-                        names: Sequence[str] | None = None, estimator: str = "plugin",
+                        names: Sequence[str] | None = None, estimator: Any = "plugin",
                         stop: Literal["none", "permutation"] = "none", n_perm: int = 200,
                         stop_quantile: float = 0.95, rng: RNGLike = None,
                         warn_sparse: bool = True) -> SelectionResult:
@@ -69,7 +69,7 @@ def greedy_mi_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = No
     n_perm, stop_quantile : int, float
         Size and quantile of the permutation null.
     rng : None, int or numpy.random.Generator
-        Only used by the permutation stop.
+        Seeds the permutation stop and the quasi-Monte Carlo of ``"gaussian-copula"``.
 
     Returns
     -------
@@ -97,7 +97,7 @@ def greedy_mi_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = No
     if not (isinstance(stop_quantile, float) and 0.0 < stop_quantile < 1.0):
         raise ValueError(f"stop_quantile: must be a float in (0, 1), got {stop_quantile!r}")
     n_perm = check_positive_int(n_perm, "n_perm")
-    p = problem_from_call("greedy_mi_selection", X, y, costs, names, estimator)
+    p = problem_from_call("greedy_mi_selection", X, y, costs, names, estimator, rng)
     k_max, b = check_limits(p, k, budget)
     stop_fn = None
     if stop == "permutation":

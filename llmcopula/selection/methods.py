@@ -56,5 +56,9 @@ def select_models(X: ArrayLike, y: ArrayLike, *, method: str = "greedy-mi", **kw
         warn_legacy("select_models", "y, X", "X, y")
         X, y = y, X
     if method not in ("random", "greedy-mi"):
-        kwargs.pop("rng", None)  # deterministic methods: a shared rng argument is harmless
+        rng = kwargs.pop("rng", None)  # deterministic methods: a shared rng argument is harmless
+        if kwargs.get("estimator") == "gaussian-copula":
+            from llmcopula.selection.copula_information import CopulaInformation
+
+            kwargs["estimator"] = CopulaInformation(rng=rng)  # its draws still need the seed
     return _METHODS[method](X, y, **kwargs)

@@ -191,3 +191,17 @@ def test_defaults_report_the_model_prediction_next_to_the_realised_accuracy(tmp_
     assert doc["best_single_accuracy"] == pytest.approx(np.mean(Xt[:, best] == yt))
     printed = capsys.readouterr().out
     assert "error floor of the set" in printed and "best single model" in printed
+
+
+def test_the_readme_select_example_beats_the_train_chosen_best_single_model(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "llmcopula select --benchmark mmlu --k 3 --output selected.json" in readme
+    out = tmp_path / "readme.json"
+    assert cli.run(parse_args(["--benchmark", "mmlu", "--k", "3", "--n-boot", "5",
+                               "--output", str(out)])) == 0
+    doc = json.loads(out.read_text())
+    assert doc["test_accuracy"] > doc["best_single_accuracy"]
+    assert f"test accuracy {doc['best_single_accuracy']:.4f}" in readme
+    assert f"test accuracy: {doc['test_accuracy']:.4f}" in readme

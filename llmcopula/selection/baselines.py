@@ -6,7 +6,10 @@ Each returns the same :class:`~llmcopula.selection.result.SelectionResult` as
 every step under the chosen estimator, so that all methods are compared on one scale (bits).
 The ablations split the greedy increment as
 I(X_j; Y | X_S) = I(X_j; Y) − I(X_j; X_S) + I(X_j; X_S | Y) (relevance, redundancy,
-class-conditional redundancy; see ``docs/selection.md``).
+class-conditional redundancy; see ``docs/selection.md``). The redundancy terms of mRMR and
+Terms 1+2 always come from the contingency tables (plug-in, or Miller–Madow when that is the
+estimator); with ``estimator="gaussian-copula"`` the relevance terms and the reported information
+come from the fitted model.
 """
 
 from __future__ import annotations
@@ -58,12 +61,6 @@ def top_k_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
     return make_result(p, path, "top-k", warn_sparse)
 
 
-def _check_table_criterion(p: Problem, method: str) -> None:
-    if p.info is not p.table:
-        raise ValueError(f"estimator: {method} scores candidates with contingency-table terms; "
-                         f"use estimator='plugin' or 'miller-madow', not {p.estimator!r}")
-
-
 def term1_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
                     k: int | None = None, costs: ArrayLike | None = None,
                     names: Sequence[str] | None = None, estimator: Any = "plugin",
@@ -111,7 +108,6 @@ def term12_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
     (0, 1)
     """
     p = problem_from_call("term12_selection", X, y, costs, names, estimator)
-    _check_table_criterion(p, "term12")
     k_max, b = check_limits(p, k, budget)
     rel = relevance(p)
     # The criterion needs X_S's pattern codes, which only the table oracle keeps.
@@ -155,7 +151,6 @@ def mrmr_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
     (0, 1)
     """
     p = problem_from_call("mrmr_selection", X, y, costs, names, estimator)
-    _check_table_criterion(p, "mrmr")
     k_max, b = check_limits(p, k, budget)
     rel = relevance(p)
     pair = np.zeros((p.m, p.m))

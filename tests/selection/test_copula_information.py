@@ -233,3 +233,16 @@ def test_bad_inputs_raise_value_errors(call, message):
 def test_unfitted_use_raises_not_fitted_error():
     with pytest.raises(NotFittedError):
         CopulaInformation().mutual_information([0])
+
+
+def test_every_method_accepts_the_copula_estimator_and_reports_its_mi():
+    from llmcopula.selection import SELECTION_METHODS, select_models
+
+    truth = _truth(kappa=0.7)
+    X, y = truth.simulate(400, rng=11)
+    model = CopulaInformation(rng=0).fit(X, y)
+    for method in SELECTION_METHODS:
+        res = select_models(X, y, method=method, k=2, estimator="gaussian-copula", rng=0)
+        assert res.estimator == "gaussian-copula" and len(res) == 2
+        assert res.mi_bits == pytest.approx(model.mutual_information(list(res.selected)),
+                                            abs=1e-9)

@@ -40,6 +40,7 @@ from scipy import special, stats
 from llmcopula._estimator import BaseEstimator
 from llmcopula._validation import RNGLike, check_is_fitted, check_positive_int, check_rng
 from llmcopula.copulas import GaussianCopula
+from llmcopula.selection._contingency import entropy_counts
 from llmcopula.selection.error_model import CorrelatedErrorModel
 from llmcopula.selection.floors import error_pattern_probabilities
 
@@ -375,10 +376,11 @@ class CopulaInformation(BaseEstimator):
         key = self._models(models)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self._enumerable(len(key)):
+                # the entropy kernel of the table estimators, on probabilities (total 1)
                 _, joint = self.joint(key)
-                px = joint.sum(axis=1, keepdims=True)
-                ratio = np.where(joint > 0, joint / (px * self.prior_[None, :]), 1.0)
-                mi = float(np.sum(np.where(joint > 0, joint * np.log(ratio), 0.0)))
+                mi = float(entropy_counts(joint.sum(axis=0), "plugin", total=1.0)
+                           + entropy_counts(joint.sum(axis=1), "plugin", total=1.0)
+                           - entropy_counts(joint.ravel(), "plugin", total=1.0))
             else:
                 lj, y = self._mc_log_joint(key)
                 log_post = lj - special.logsumexp(lj, axis=1, keepdims=True)
@@ -446,8 +448,7 @@ class _CopulaOracle:
 
     def __init__(self, model: CopulaInformation) -> None:
         self.model = model
-        prior = model.prior_[model.prior_ > 0]
-        self.h_y = float(-(prior * np.log(prior)).sum())
+        self.h_y = float(entropy_counts(model.prior_, "plugin", total=1.0))
         self._mi: dict[tuple[int, ...], float] = {}
 
     def mi(self, members: tuple[int, ...]) -> float:

@@ -28,8 +28,8 @@ _SHOW = 5
 
 
 def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = "query_id",
-             model_col: str = "model", confidence_col: str = "raw_confidence",
-             correct_col: str = "correct", cost_col: str = "cost_answer_usd",
+             model_col: str = "model", confidence_col: str | None = "raw_confidence",
+             correct_col: str = "correct", cost_col: str | None = "cost_answer_usd",
              answer_col: str | None = "answer", reference_col: str | None = "reference",
              position_col: str = "position", models: Sequence[str] | None = None,
              signal: str | None = None, benchmark: str | None = None,
@@ -54,6 +54,10 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
     ============== ======== ===========================================================
 
     Every column name can be changed with the ``*_col`` arguments; other columns are ignored.
+    Readers that need no confidences or no costs (ensemble selection, for one) pass
+    ``confidence_col=None`` or ``cost_col=None``: the column is then neither required nor read,
+    and :attr:`ChainLog.confidence` or :attr:`ChainLog.cost` of the result is all NaN, which
+    marks it as not recorded (such a log cannot feed a cascade model).
     The chain order comes from ``models`` if given, else from the position column (each model must
     have one position, and positions must differ between models). Rows are ordered by query id
     (sorted; ids of mixed, incomparable types keep the order of first appearance), so shuffling
@@ -66,8 +70,10 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
         A CSV file (``.csv``, or gzip-compressed ``.csv.gz``), a Parquet file (``.parquet``,
         ``.pq``; needs pyarrow), or a pandas DataFrame (not modified). CSV is read with
         ``keep_default_na=False`` so that answers such as ``"None"`` or ``"NA"`` stay strings.
-    query_col, model_col, confidence_col, correct_col, cost_col, position_col : str
+    query_col, model_col, correct_col, position_col : str
         Column names.
+    confidence_col, cost_col : str or None
+        Column names; None when the log has no such column and the reader does not need it.
     answer_col, reference_col : str or None
         Optional columns; if the default column is absent (or the argument is None), the log has
         no answers / references. A non-default name that is absent is an error.
@@ -94,6 +100,7 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
 
     Examples
     --------
+    >>> import numpy as np
     >>> import pandas as pd
     >>> from llmcopula.datasets import read_log
     >>> table = pd.DataFrame({"query_id": [7, 7, 3, 3], "model": ["big", "small"] * 2,
@@ -102,13 +109,22 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
     >>> log = read_log(table, models=["small", "big"])
     >>> log.query_ids.tolist(), log.correct.tolist()
     ([3, 7], [[0, 1], [0, 1]])
+
+    Without confidences and costs, for a reader that only needs answers and correctness:
+
+    >>> votes = pd.DataFrame({"query_id": [1, 1, 2, 2], "model": ["a", "b"] * 2,
+    ...                       "answer": ["X", "Y", "Z", "Z"], "correct": [1, 0, 1, 1]})
+    >>> log = read_log(votes, models=["a", "b"], confidence_col=None, cost_col=None)
+    >>> log.answer.tolist(), bool(np.isnan(log.cost).all())
+    ([['X', 'Y'], ['Z', 'Z']], True)
     """
     frame = _read_table(source, (model_col, answer_col, reference_col))
     if len(frame) == 0:
         raise ValueError("source: the table has no rows")
     answer_col = _optional_column(frame, answer_col, "answer_col", "answer")
     reference_col = _optional_column(frame, reference_col, "reference_col", "reference")
-    required = [query_col, model_col, confidence_col, correct_col, cost_col]
+    required = [c for c in (query_col, model_col, confidence_col, correct_col, cost_col)
+                if c is not None]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ValueError(f"source: missing required column(s) {missing}; "
@@ -133,21 +149,27 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
     def locate(i: int) -> str:
         return f"row {row_numbers[i]} ({query_col}={plain(qid[i])!r}, {model_col}={model[i]!r})"
 
-    conf_raw = frame[confidence_col].to_numpy()
-    conf, bad = coerce_confidence(conf_raw)
-    if bad.any():
-        raise ValueError(describe_bad(confidence_col, "are NaN or not numbers", bad, conf_raw,
-                                      locate))
+    if confidence_col is None:
+        conf = np.full(len(frame), np.nan)  # not recorded
+    else:
+        conf_raw = frame[confidence_col].to_numpy()
+        conf, bad = coerce_confidence(conf_raw)
+        if bad.any():
+            raise ValueError(describe_bad(confidence_col, "are NaN or not numbers", bad,
+                                          conf_raw, locate))
     corr_raw = frame[correct_col].to_numpy()
     corr, bad = coerce_correct(corr_raw)
     if bad.any():
         raise ValueError(describe_bad(correct_col, "are not 0/1 (accepted: bool, 0, 1, 0.0, 1.0)",
                                       bad, corr_raw, locate))
-    cost_raw = frame[cost_col].to_numpy()
-    cost, bad = coerce_cost(cost_raw)
-    if bad.any():
-        raise ValueError(describe_bad(cost_col, "are negative, NaN or infinite", bad, cost_raw,
-                                      locate))
+    if cost_col is None:
+        cost = np.full(len(frame), np.nan)  # not recorded
+    else:
+        cost_raw = frame[cost_col].to_numpy()
+        cost, bad = coerce_cost(cost_raw)
+        if bad.any():
+            raise ValueError(describe_bad(cost_col, "are negative, NaN or infinite", bad,
+                                          cost_raw, locate))
 
     q_codes, q_values = _factorize_queries(frame[query_col])
     n, k = len(q_values), len(chain)

@@ -3,7 +3,7 @@ answers and score it.
 
 Data come from a bundled benchmark (both chains pooled: 9 models, see
 :func:`llmcopula.datasets.load_pool`) or from user files in long format, one row per (query,
-model):
+model), read and validated by :func:`llmcopula.datasets.read_log` (without confidences):
 
 ==========  ========  ===============================================================
 column      required  meaning
@@ -36,9 +36,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["add_parser", "run", "NONE_CORRECT"]
+__all__ = ["add_parser", "run", "NONE_CORRECT", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR"]
 
 NONE_CORRECT = "<none-correct>"
+# Chosen by repeated 5-fold cross-validation within the shipped training splits of MMLU and
+# MedMCQA (benchmarks/bench_selection_defaults.py; tables in benchmarks/RESULTS.md).
+DEFAULT_ESTIMATOR = "gaussian-copula"
+DEFAULT_AGGREGATOR = "copula-bayes"
+ESTIMATORS = ("gaussian-copula", "plugin", "miller-madow")
+PREDICTION_LEVEL = 0.9
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class _Data:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``select`` on an ``argparse`` subparsers object and return its parser."""
     from llmcopula.selection.aggregation import AGGREGATORS
-    from llmcopula.selection.greedy import SELECTION_METHODS
+    from llmcopula.selection.methods import SELECTION_METHODS
 
     p = subparsers.add_parser(
         "select", help="select an LLM ensemble by mutual information under a budget",
@@ -83,74 +89,72 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sel.add_argument("--budget", type=float, default=None,
                      help="maximum total cost per query (USD per million queries)")
     sel.add_argument("--method", default="greedy-mi", choices=SELECTION_METHODS)
-    sel.add_argument("--aggregator", default="map", choices=tuple(AGGREGATORS))
-    sel.add_argument("--estimator", default="plugin", choices=("plugin", "miller-madow"))
+    sel.add_argument("--aggregator", default=DEFAULT_AGGREGATOR, choices=tuple(AGGREGATORS),
+                     help=f"default {DEFAULT_AGGREGATOR}: the Bayes rule of the fitted "
+                          "correlated-error model (chosen by cross-validation on training data, "
+                          "see benchmarks/RESULTS.md)")
+    sel.add_argument("--estimator", default=DEFAULT_ESTIMATOR, choices=ESTIMATORS,
+                     help=f"MI estimator (default {DEFAULT_ESTIMATOR}: from the fitted "
+                          "Gaussian-copula model instead of sparse answer-pattern counts)")
     sel.add_argument("--stop", default="none", choices=("none", "permutation"),
                      help="greedy-mi only: stop at the permutation-null threshold")
-    sel.add_argument("--n-boot", type=int, default=1000,
-                     help="bootstrap replicates for the MI interval (the accuracy interval is Wilson's)")
+    sel.add_argument("--n-boot", type=int, default=200,
+                     help="bootstrap replicates for the MI interval and the model's predictions "
+                          "(the realised accuracy's interval is Wilson's)")
     sel.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="write the result as JSON to this file")
     p.set_defaults(func=run)
     return p
 
 
-def _read_table(path: str, answer_col: str) -> Any:
+def _read_table(path: str, args: argparse.Namespace) -> Any:
+    """The raw long table of a user log (validated and pivoted by :func:`read_log`)."""
     import pandas as pd
 
     lower = path.lower()
     if lower.endswith((".parquet", ".pq")):
-        frame = pd.read_parquet(path)
-        frame[answer_col] = frame[answer_col].astype(str)
-        return frame
-    return pd.read_csv(path, keep_default_na=False, dtype={answer_col: str})
+        return pd.read_parquet(path)
+    if lower.endswith((".csv", ".csv.gz")):
+        text = (args.model_col, args.answer_col, args.label_col)
+        return pd.read_csv(path, keep_default_na=False, dtype={c: str for c in text})
+    raise ValueError(f"{path}: unsupported file type; expected .csv, .csv.gz, .parquet or .pq")
 
 
 def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, ...] | None
           ) -> tuple[tuple[str, ...], NDArray[Any], NDArray[Any], NDArray[np.float64] | None]:
-    """(model names, answers (n, M), labels (n,), mean cost per model or None) of a long table."""
+    """(model names, answers (n, M), labels (n,), mean cost per model or None) of a long table,
+    read and validated by :func:`llmcopula.datasets.read_log`."""
     import pandas as pd
 
-    need = [args.query_col, args.model_col, args.answer_col, args.correct_col]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{source}: missing column(s) {missing}; have {list(frame.columns)}")
-    if frame.empty:
-        raise ValueError(f"{source}: the table is empty")
-    if frame.duplicated([args.query_col, args.model_col]).any():
-        raise ValueError(f"{source}: some (query, model) pairs appear more than once")
-    models = tuple(pd.unique(frame[args.model_col].astype(str))) if names is None else names
-    frame = frame.assign(**{args.model_col: frame[args.model_col].astype(str)})
-    answers = frame.pivot(index=args.query_col, columns=args.model_col, values=args.answer_col)
-    if set(answers.columns) != set(models):
-        raise ValueError(f"{source}: models {sorted(answers.columns)} differ from {sorted(models)}")
-    answers = answers[list(models)]
-    incomplete = answers.isna().any(axis=1)
-    if incomplete.any():
-        raise ValueError(f"{source}: {int(incomplete.sum())} of {len(answers)} queries lack an "
-                         "answer from some model; every query needs one row per model")
-    correct = frame.pivot(index=args.query_col, columns=args.model_col,
-                          values=args.correct_col)[list(models)].loc[answers.index]
-    corr = pd.to_numeric(correct.stack(), errors="coerce")
-    if corr.isna().any() or not corr.isin([0, 1]).all():
-        raise ValueError(f"{source}: column {args.correct_col!r} must hold 0/1 values")
-    X = answers.to_numpy(dtype=str)
-    if args.label_col in frame.columns:
-        per_query = frame.groupby(args.query_col)[args.label_col].nunique()
-        if (per_query > 1).any():
-            raise ValueError(f"{source}: {int((per_query > 1).sum())} queries have more than one "
-                             f"value in {args.label_col!r}")
-        y = (frame.groupby(args.query_col)[args.label_col].first()
-             .loc[answers.index].astype(str).to_numpy())
+    from llmcopula.datasets import read_log
+
+    for col in (args.model_col, args.answer_col):
+        if col not in frame.columns:
+            raise ValueError(f"{source}: missing column {col!r}; have {list(frame.columns)}")
+    present = tuple(str(m) for m in pd.unique(frame[args.model_col].astype(str)))
+    if names is not None and set(present) != set(names):
+        raise ValueError(f"{source}: models {sorted(present)} differ from {sorted(names)}")
+    has_cost = args.cost_col in frame.columns
+    try:
+        log = read_log(frame, query_col=args.query_col, model_col=args.model_col,
+                       confidence_col=None, correct_col=args.correct_col,
+                       cost_col=args.cost_col if has_cost else None, answer_col=args.answer_col,
+                       reference_col=args.label_col if args.label_col in frame.columns else None,
+                       models=names or present)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    if log.answer is None:  # pragma: no cover - answer_col was checked above
+        raise RuntimeError("internal error: the log has no answers")
+    # An absent (empty) answer is kept as the empty string: an abstention, not a class.
+    X = np.where(log.answer == None, "", log.answer).astype(str)  # noqa: E711
+    derived = _derive_labels(X, np.asarray(log.correct, dtype=np.int64), source)
+    if log.reference is None:
+        y = derived
     else:
-        y = _derive_labels(X, correct.to_numpy(dtype=np.int64), source)
-    costs = None
-    if args.cost_col in frame.columns:
-        c = pd.to_numeric(frame[args.cost_col], errors="coerce")
-        if c.isna().any() or (c < 0).any():
-            raise ValueError(f"{source}: column {args.cost_col!r} must hold finite costs >= 0")
-        costs = (c.groupby(frame[args.model_col]).mean()[list(models)].to_numpy() * 1e6)
-    return models, X, y, costs
+        ref = np.asarray(log.reference, dtype=object)
+        y = np.where(ref == None, derived, ref).astype(str)  # noqa: E711
+    costs = np.asarray(log.mean_cost) * 1e6 if has_cost else None
+    return log.models, X, y, costs
 
 
 def _derive_labels(X: NDArray[Any], correct: NDArray[np.int64], source: str) -> NDArray[Any]:
@@ -167,10 +171,10 @@ def _load(args: argparse.Namespace) -> _Data:
     if args.train is not None:
         if args.benchmark is not None:
             raise ValueError("--benchmark and --train are exclusive: use bundled data or files")
-        names, X, y, costs = _wide(_read_table(args.train, args.answer_col), args, "--train", None)
+        names, X, y, costs = _wide(_read_table(args.train, args), args, "--train", None)
         X_te = y_te = None
         if args.test is not None:
-            _, X_te, y_te, _ = _wide(_read_table(args.test, args.answer_col), args, "--test", names)
+            _, X_te, y_te, _ = _wide(_read_table(args.test, args), args, "--test", names)
         return _Data(names, X, y, X_te, y_te, costs, f"user log {args.train}")
     if args.test is not None:
         raise ValueError("--test needs --train")
@@ -204,8 +208,9 @@ def _wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     """Run ``llmcopula select`` with parsed arguments; returns the exit status."""
     from llmcopula.selection.aggregation import make_aggregator
-    from llmcopula.selection.greedy import select_models
     from llmcopula.selection.information import SparsePatternWarning, mi_bootstrap_ci
+    from llmcopula.selection.methods import select_models
+    from llmcopula.selection.prediction import predict_ensemble
 
     if args.k is None and args.budget is None:
         raise ValueError("--k or --budget is required")
@@ -220,25 +225,44 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--stop: only greedy-mi supports a stopping rule")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SparsePatternWarning)
-        result = select_models(data.y_train, data.X_train, method=args.method, **kwargs)
+        result = select_models(data.X_train, data.y_train, method=args.method, **kwargs)
         cols = list(result.selected)
-        ci = mi_bootstrap_ci(data.y_train, data.X_train[:, cols], estimator=args.estimator,
-                             n_boot=args.n_boot, rng=args.seed)
+        if args.estimator != "gaussian-copula":
+            ci = mi_bootstrap_ci(data.X_train[:, cols], data.y_train, estimator=args.estimator,
+                                 n_boot=args.n_boot, rng=args.seed)
     sparse = any(issubclass(w.category, SparsePatternWarning) for w in caught)
     classes = np.unique(np.concatenate([data.y_train] + ([data.y_test] if data.y_test is not None
                                                          else [])))
-    aggregator = make_aggregator(args.aggregator, classes=classes)
+    options = {"rng": args.seed} if args.aggregator == "copula-bayes" else {}
+    aggregator = make_aggregator(args.aggregator, classes=classes, **options)
     aggregator.fit(data.X_train[:, cols], data.y_train)
     on_test = data.X_test is not None
     X_eval = data.X_test if on_test else data.X_train
     y_eval = data.y_test if on_test else data.y_train
     if X_eval is None or y_eval is None:  # pragma: no cover - training data always exist
         raise RuntimeError("internal error: no evaluation data")
-    hits = (aggregator.predict(X_eval[:, cols]) == y_eval) & (y_eval != NONE_CORRECT)
+    scored = y_eval != NONE_CORRECT
+
+    def accuracy_of(pred: NDArray[Any]) -> NDArray[np.bool_]:
+        return (pred == y_eval) & scored
+
+    hits = accuracy_of(aggregator.predict(X_eval[:, cols]))
     accuracy = float(hits.mean())
     acc_ci = _wilson(int(hits.sum()), hits.size)
+    train_acc = (data.X_train == data.y_train[:, None]).mean(axis=0)
+    best = int(np.argmax(train_acc))
+    single = float(accuracy_of(X_eval[:, best]).mean())
+    pred = predict_ensemble(data.X_train[:, cols], data.y_train, aggregator,
+                            n_test=int(y_eval.size) if on_test else None, n_boot=args.n_boot,
+                            level=PREDICTION_LEVEL, rng=args.seed)
+    if args.estimator == "gaussian-copula":
+        mi_low, mi_high, mi_level = *pred.mi_interval, PREDICTION_LEVEL
+    else:
+        mi_low, mi_high, mi_level = ci.low, ci.high, ci.level
 
     unit = "USD/1M queries" if data.costs is not None else "models"
+    where = "test" if on_test else "training (in-sample)"
+    pct = f"{PREDICTION_LEVEL:.0%}"
     print(f"llmcopula select: {data.where}, {data.y_train.size} training queries"
           + (f", {y_eval.size} test queries" if on_test else ", no test split (in-sample score)"))
     print(f"method: {args.method}, aggregator: {args.aggregator}, estimator: {args.estimator}"
@@ -249,20 +273,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"{i:>4}  {str(step.name):<28} {step.gain:>11.4f} {step.mi_bits:>9.4f} "
               f"{step.cost:>10.2f}")
     print(f"selected: {', '.join(result.names or ())}")
-    print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  (95% bootstrap interval "
-          f"{ci.low:.4f} to {ci.high:.4f}, {args.n_boot} replicates)")
+    print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  ({mi_level:.0%} bootstrap interval "
+          f"{mi_low:.4f} to {mi_high:.4f}, {args.n_boot} replicates)")
     print(f"total cost: {result.total_cost:.2f} {unit}")
-    print(f"{'test' if on_test else 'training (in-sample)'} accuracy: {accuracy:.4f}  "
-          f"(95% Wilson interval {acc_ci[0]:.4f} to {acc_ci[1]:.4f})")
-    if sparse:
+    print(f"model prediction (correlated-error model fitted on the training queries, {pct} "
+          "bootstrap intervals):")
+    print(f"  accuracy of {args.aggregator}: {pred.accuracy:.4f} ({pred.accuracy_interval[0]:.4f} "
+          f"to {pred.accuracy_interval[1]:.4f})"
+          + (f"; on {y_eval.size} test queries: {pred.test_interval[0]:.4f} to "
+             f"{pred.test_interval[1]:.4f}" if pred.test_interval is not None else ""))
+    print(f"  error floor of the set (Bayes error, no aggregator does better): "
+          f"{pred.bayes_error:.4f} ({pred.bayes_error_interval[0]:.4f} to "
+          f"{pred.bayes_error_interval[1]:.4f})")
+    print(f"{where} accuracy: {accuracy:.4f}  (95% Wilson interval {acc_ci[0]:.4f} to "
+          f"{acc_ci[1]:.4f})")
+    print(f"best single model on the training queries: {data.names[best]}, {where} accuracy "
+          f"{single:.4f} ({accuracy - single:+.4f} for the ensemble)")
+    if sparse and args.estimator != "gaussian-copula":
         print("note: fewer than 10 training rows per possible (pattern, label) cell; the MI "
-              "estimate is biased upwards (try --estimator miller-madow)")
+              "estimate is biased upwards (try --estimator gaussian-copula)")
     if args.output:
         doc = {
             "selected": list(result.names or ()),
             "selected_indices": cols,
             "mi_bits": result.mi_bits,
-            "mi_bits_ci": [ci.low, ci.high],
+            "mi_bits_ci": [mi_low, mi_high],
             "aggregator": args.aggregator,
             "method": args.method,
             "estimator": args.estimator,
@@ -270,6 +305,15 @@ def run(args: argparse.Namespace) -> int:
             "accuracy": accuracy,
             "accuracy_ci": list(acc_ci),
             "accuracy_on": "test" if on_test else "train",
+            "predicted_accuracy": pred.accuracy,
+            "predicted_accuracy_interval": list(pred.accuracy_interval),
+            "predicted_test_interval": (list(pred.test_interval)
+                                        if pred.test_interval is not None else None),
+            "error_floor": pred.bayes_error,
+            "error_floor_interval": list(pred.bayes_error_interval),
+            "prediction_level": PREDICTION_LEVEL,
+            "best_single_model": data.names[best],
+            "best_single_accuracy": single,
             "total_cost": result.total_cost,
             "cost_unit": unit,
             "k": args.k,

@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from .._validation import RNGLike, check_positive_int, check_rng
+from .._estimator import BaseEstimator
+from .._validation import RNGLike, check_is_fitted, check_positive_int, check_rng
 from ..copulas import MultivariateGaussianCopula, nearest_correlation
 from ._tetrachoric import pairwise_tetrachoric
 from .floors import bayes_error
@@ -45,7 +46,7 @@ class Simulation(NamedTuple):
     labels: NDArray[Any]
 
 
-class CorrelatedErrorModel:
+class CorrelatedErrorModel(BaseEstimator):
     """Gaussian-copula model of the joint errors of ``M`` models, fitted by tetrachoric
     correlations.
 
@@ -263,8 +264,8 @@ class CorrelatedErrorModel:
     def simulate(
         self,
         n: int,
+        *args: Any,
         rng: RNGLike = None,
-        *,
         labels: ArrayLike | None = None,
         prior: ArrayLike | None = None,
     ) -> Simulation:
@@ -278,11 +279,21 @@ class CorrelatedErrorModel:
         wrong, a class drawn uniformly from the other classes (for two classes this is
         ``X_i = Y ⊕ E_i``).
 
+        ``rng`` is keyword-only; passing it as the second positional argument is deprecated
+        (it still works for one release and warns).
+
         Returns
         -------
         Simulation
             ``(errors, predictions, labels)``.
         """
+        if args:
+            if len(args) > 1 or rng is not None:
+                raise TypeError("simulate() takes n and keyword-only options (rng, labels, prior)")
+            warnings.warn("simulate(n, rng) is deprecated: pass rng as a keyword, "
+                          "simulate(n, rng=...); the positional form will stop working in "
+                          "version 0.3", DeprecationWarning, stacklevel=2)
+            rng = args[0]
         self._check_fitted()
         n = check_positive_int(n, "n")
         gen = check_rng(rng)
@@ -374,32 +385,7 @@ class CorrelatedErrorModel:
         return gen.choice(classes.size, size=n, p=probs)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "corr_"):
-            raise ValueError(
-                "model: this CorrelatedErrorModel is not fitted yet; call fit or fit_errors first"
-            )
-
-    def __repr__(self) -> str:
-        return (
-            f"CorrelatedErrorModel(class_conditional={self.class_conditional!r}, "
-            f"continuity_correction={self.continuity_correction!r})"
-        )
-
-    # scikit-learn's parameter protocol, without depending on scikit-learn
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor options, as in scikit-learn."""
-        return {
-            "class_conditional": self.class_conditional,
-            "continuity_correction": self.continuity_correction,
-        }
-
-    def set_params(self, **params: Any) -> CorrelatedErrorModel:
-        """Set constructor options, as in scikit-learn."""
-        for key, value in params.items():
-            if key not in self.get_params():
-                raise ValueError(f"{key}: not a parameter of CorrelatedErrorModel")
-            setattr(self, key, value)
-        return self
+        check_is_fitted(self, "corr_", name="model", hint="fit or fit_errors")
 
 
 # ----------------------------------------------------------------------------------------------

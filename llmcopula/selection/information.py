@@ -1,10 +1,13 @@
 """Information estimators for discrete predictions: entropy, mutual information and conditional
 mutual information from contingency tables, with bootstrap intervals and a permutation null.
 
-Everything is computed from empirical frequency tables of integer *pattern codes*: a row of
-``k`` discrete predictions is folded into one integer (``code = code * |X_j| + x_j`` column by
-column, re-compacted with :func:`numpy.unique` when the codes grow large), and every entropy is a
-single :func:`numpy.bincount`.  Values are in **bits** unless ``base`` says otherwise.
+Everything is computed from empirical frequency tables of integer *pattern codes* by the one
+contingency-table engine of :mod:`llmcopula.selection._contingency`: a row of ``k`` discrete
+predictions is folded into one integer and every entropy is a single :func:`numpy.bincount`.
+Values are in **bits** unless ``base`` says otherwise. Arguments come in scikit-learn's order,
+predictions ``X`` first and labels ``y`` second; the old ``(y, X)`` order still works for one
+release and warns (:class:`DeprecationWarning`). The estimators' bias and what to do about it
+are discussed in ``docs/selection.md``.
 
 Estimators
 ----------
@@ -30,15 +33,33 @@ Paninski, L. (2003). Estimation of entropy and mutual information. *Neural Compu
 
 from __future__ import annotations
 
+import inspect
 import math
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from llmcopula._validation import RNGLike, check_positive_int, check_rng
+from llmcopula.selection._compat import accepts_y_first, warn_legacy
+from llmcopula.selection._contingency import (
+    Estimator,
+    SparsePatternWarning,
+    as_columns,
+    as_target,
+    check_estimator,
+    cmi_codes,
+    compact,
+    entropies_batched,
+    entropy_counts,
+    fold,
+    increment_null,
+    joint,
+    mi_codes,
+    warn_if_sparse,
+)
 
 __all__ = [
     "Estimator",
@@ -52,23 +73,6 @@ __all__ = [
     "mi_bootstrap_ci",
     "permutation_null_threshold",
 ]
-
-Estimator = Literal["plugin", "miller-madow"]
-_ESTIMATORS = ("plugin", "miller-madow")
-
-# Fold pattern codes into a compact range once they exceed this, so that the next multiplication
-# by a column's cardinality can never overflow int64 (cardinalities are < 2**31 by construction).
-_COMPACT_ABOVE = 2**31
-# Upper bound on the cells of one batched bincount (bootstrap / permutation replicates).
-_BATCH_CELLS = 4_000_000
-
-
-class SparsePatternWarning(UserWarning):
-    """The contingency table has too few rows per cell for a reliable information estimate.
-
-    Issued when N < 10 × (number of possible patterns of X) × |Y|; the plug-in estimate is then
-    dominated by its upward small-sample bias.
-    """
 
 
 @dataclass(frozen=True)
@@ -105,171 +109,8 @@ class BootstrapInterval:
 
 
 # ---------------------------------------------------------------------------------------------
-# Encoding
-# ---------------------------------------------------------------------------------------------
-
-def _factorize(values: NDArray, name: str) -> tuple[NDArray[np.int64], int]:
-    """Integer codes 0..L−1 of a 1-d array of discrete values, and L."""
-    if values.dtype.kind == "f":
-        if np.isnan(values).any():
-            raise ValueError(f"{name}: contains {int(np.isnan(values).sum())} NaN value(s)")
-        if not np.all(values == np.round(values)):
-            raise ValueError(f"{name}: expected discrete values, got non-integer floats")
-    if values.dtype.kind in "iub" and values.size:
-        lo, hi = int(values.min()), int(values.max())
-        if lo >= 0 and hi < 1024:
-            # Small non-negative integers are their own codes: this skips a sort, which matters
-            # for the 50-model × 100,000-row greedy path.
-            codes = values.astype(np.int64, copy=False)
-            present = np.bincount(codes, minlength=hi + 1) > 0
-            if present.all():
-                return codes, hi + 1
-            remap = np.cumsum(present) - 1
-            return remap[codes], int(present.sum())
-    if values.dtype == object:
-        values = values.astype(str)
-    uniq, inv = np.unique(values, return_inverse=True)
-    return inv.reshape(-1).astype(np.int64, copy=False), int(uniq.size)
-
-
-def _as_target(y: ArrayLike, name: str = "y") -> tuple[NDArray[np.int64], int]:
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-d array, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name}: is empty")
-    return _factorize(arr, name)
-
-
-def _as_columns(X: ArrayLike, n: int, name: str, *, allow_empty: bool = False
-                ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Per-column integer codes (n, k) and per-column cardinalities (k,)."""
-    arr = np.asarray(X)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 1-d or 2-d array, got shape {arr.shape}")
-    if arr.shape[0] != n:
-        raise ValueError(f"{name}: has {arr.shape[0]} rows but y has {n}")
-    if arr.shape[1] == 0 and not allow_empty:
-        raise ValueError(f"{name}: has no columns")
-    arr = np.asfortranarray(arr)  # column access below must be contiguous
-    codes = np.empty(arr.shape, dtype=np.int64, order="F")
-    cards = np.empty(arr.shape[1], dtype=np.int64)
-    for j in range(arr.shape[1]):
-        codes[:, j], cards[j] = _factorize(arr[:, j], f"{name}[:, {j}]")
-    return codes, cards
-
-
-def _compact(codes: NDArray[np.int64], size: int | None = None) -> tuple[NDArray[np.int64], int]:
-    """Relabel codes as 0..L−1 (order-preserving).  ``size`` bounds the codes from above; when it
-    is small a bincount relabelling (linear time) replaces the sort in :func:`numpy.unique`."""
-    if size is not None and size <= 8 * codes.size + 1024:
-        present = np.bincount(codes, minlength=size) > 0
-        remap = np.cumsum(present) - 1
-        return remap[codes], int(remap[-1]) + 1
-    uniq, inv = np.unique(codes, return_inverse=True)
-    return inv.reshape(-1).astype(np.int64, copy=False), int(uniq.size)
-
-
-def _fold(codes: NDArray[np.int64], cards: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], int]:
-    """Pattern code of each row of ``codes`` (n, k) and an upper bound on the number of codes.
-
-    Codes are compacted whenever the bound passes ``_COMPACT_ABOVE``; the final code range is not
-    necessarily compact (use :func:`_compact` when that matters).
-    """
-    pattern = np.zeros(n, dtype=np.int64)
-    size = 1
-    for j in range(codes.shape[1]):
-        if size * int(cards[j]) > _COMPACT_ABOVE:
-            pattern, size = _compact(pattern)
-        pattern = pattern * cards[j] + codes[:, j]
-        size *= int(cards[j])
-    return pattern, size
-
-
-def _joint(a: NDArray[np.int64], a_size: int, b: NDArray[np.int64], b_size: int
-           ) -> tuple[NDArray[np.int64], int]:
-    if a_size * b_size > _COMPACT_ABOVE:
-        a, a_size = _compact(a, a_size)
-        if a_size * b_size > _COMPACT_ABOVE:
-            b, b_size = _compact(b, b_size)
-    return a * b_size + b, a_size * b_size
-
-
-# ---------------------------------------------------------------------------------------------
-# Entropy kernels (nats)
-# ---------------------------------------------------------------------------------------------
-
-def _entropy_from_counts(counts: NDArray, n: float, estimator: str) -> float:
-    c = counts[counts > 0].astype(np.float64)
-    h = math.log(n) - float(np.dot(c, np.log(c))) / n
-    if estimator == "miller-madow":
-        h += (c.size - 1) / (2.0 * n)
-    return h
-
-
-def _entropy_codes(codes: NDArray[np.int64], estimator: str) -> float:
-    return _entropy_from_counts(np.bincount(codes), float(codes.size), estimator)
-
-
-def _entropies_batched(codes: NDArray[np.int64], size: int, estimator: str) -> NDArray[np.float64]:
-    """Entropy (nats) of each row of ``codes`` (B, n), codes in [0, size)."""
-    n_rep, n = codes.shape
-    out = np.empty(n_rep, dtype=np.float64)
-    chunk = max(1, _BATCH_CELLS // max(size, 1))
-    for start in range(0, n_rep, chunk):
-        block = codes[start:start + chunk]
-        b = block.shape[0]
-        offsets = (np.arange(b, dtype=np.int64) * size)[:, None]
-        counts = np.bincount((block + offsets).ravel(), minlength=b * size).reshape(b, size)
-        c = counts.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            clogc = np.where(c > 0, c * np.log(np.where(c > 0, c, 1.0)), 0.0)
-        h = math.log(n) - clogc.sum(axis=1) / n
-        if estimator == "miller-madow":
-            h += ((counts > 0).sum(axis=1) - 1) / (2.0 * n)
-        out[start:start + chunk] = h
-    return out
-
-
-def _mi_codes(y: NDArray[np.int64], y_size: int, x: NDArray[np.int64], x_size: int,
-              estimator: str, alpha: float) -> float:
-    """Î(Y; X) in nats from integer codes."""
-    if alpha == 0.0:
-        xy, _ = _joint(x, x_size, y, y_size)
-        return (_entropy_codes(y, estimator) + _entropy_codes(x, estimator)
-                - _entropy_codes(xy, estimator))
-    y_c, ky = _compact(y, y_size)
-    x_c, kx = _compact(x, x_size)
-    table = np.bincount(x_c * ky + y_c, minlength=kx * ky).reshape(kx, ky) + alpha
-    total = float(table.sum())
-    return (_entropy_from_counts(table.sum(axis=0), total, estimator)
-            + _entropy_from_counts(table.sum(axis=1), total, estimator)
-            - _entropy_from_counts(table.ravel(), total, estimator))
-
-
-def _check_estimator(estimator: str, alpha: float, base: float) -> None:
-    if estimator not in _ESTIMATORS:
-        raise ValueError(f"estimator: expected one of {_ESTIMATORS}, got {estimator!r}")
-    if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"alpha: must be a finite number >= 0, got {alpha!r}")
-    if not (isinstance(base, (int, float)) and math.isfinite(base) and base > 1):
-        raise ValueError(f"base: must be a finite number > 1, got {base!r}")
-
-
-def _warn_if_sparse(n: int, cards: NDArray[np.int64], y_size: int, stacklevel: int = 3) -> None:
-    possible = float(np.prod(cards.astype(np.float64))) * y_size
-    if n < 10.0 * possible:
-        warnings.warn(
-            f"{n} rows for {possible:.3g} possible (pattern, label) cells: fewer than 10 rows per "
-            "cell, so the information estimate is dominated by small-sample bias",
-            SparsePatternWarning, stacklevel=stacklevel)
-
-
-# ---------------------------------------------------------------------------------------------
 # Public estimators
-# ---------------------------------------------------------------------------------------------
+
 
 def entropy(X: ArrayLike, *, estimator: Estimator = "plugin", alpha: float = 0.0,
             base: float = 2.0) -> float:
@@ -299,31 +140,32 @@ def entropy(X: ArrayLike, *, estimator: Estimator = "plugin", alpha: float = 0.0
     >>> round(entropy([[0, 0], [0, 1], [1, 0], [1, 1]]), 6)
     2.0
     """
-    _check_estimator(estimator, alpha, base)
+    check_estimator(estimator, alpha, base)
     arr = np.asarray(X)
     if arr.ndim not in (1, 2) or arr.shape[0] == 0:
         raise ValueError(f"X: expected a non-empty 1-d or 2-d array, got shape {arr.shape}")
     n = arr.shape[0]
-    codes, cards = _as_columns(arr, n, "X")
-    pattern, size = _fold(codes, cards, n)
-    pattern, size = _compact(pattern, size)
+    codes, cards = as_columns(arr, n, "X")
+    pattern, size = fold(codes, cards, n)
+    pattern, size = compact(pattern, size)
     counts = np.bincount(pattern).astype(np.float64) + alpha
-    return _entropy_from_counts(counts, float(counts.sum()), estimator) / math.log(base)
+    return float(entropy_counts(counts, estimator)) / math.log(base)
 
 
-def mutual_information(y: ArrayLike, X: ArrayLike, *, estimator: Estimator = "plugin",
+@accepts_y_first
+def mutual_information(X: ArrayLike, y: ArrayLike, *, estimator: Estimator = "plugin",
                        alpha: float = 0.0, base: float = 2.0, warn_sparse: bool = True) -> float:
-    """Mutual information I(Y; X) between a discrete target and discrete predictions.
+    """Mutual information I(Y; X) between discrete predictions and a discrete target.
 
     Î(Y; X) = Ĥ(Y) + Ĥ(X) − Ĥ(Y, X), with X the joint pattern of the columns of ``X`` and the
     entropies estimated as described in the module docstring.  In bits by default.
 
     Parameters
     ----------
-    y : array_like, shape (n,)
-        Discrete target (any number of classes).
     X : array_like, shape (n,) or (n, k)
         Discrete predictions of k models (any number of classes, need not match ``y``'s).
+    y : array_like, shape (n,)
+        Discrete target (any number of classes).
     estimator : {"plugin", "miller-madow"}
     alpha : float, default 0
         Additive smoothing of the (observed Y values × observed X patterns) table.
@@ -336,6 +178,11 @@ def mutual_information(y: ArrayLike, X: ArrayLike, *, estimator: Estimator = "pl
     -------
     float
 
+    Notes
+    -----
+    The old order ``mutual_information(y, X)`` (1-d labels first, 2-d predictions second) is
+    deprecated; it still works and issues a :class:`DeprecationWarning`.
+
     References
     ----------
     Cover and Thomas (2006), eq. (2.45).  Turkmen, Buyukates and Bastopcu (2026),
@@ -344,26 +191,27 @@ def mutual_information(y: ArrayLike, X: ArrayLike, *, estimator: Estimator = "pl
     Examples
     --------
     >>> y = [0, 0, 1, 1]
-    >>> round(mutual_information(y, y), 6)          # a perfect predictor carries H(Y) = 1 bit
+    >>> round(mutual_information(y, y, warn_sparse=False), 6)  # a perfect predictor: H(Y) = 1 bit
     1.0
-    >>> round(mutual_information(y, [0, 1, 0, 1]), 6)
+    >>> round(mutual_information([0, 1, 0, 1], y, warn_sparse=False), 6)
     0.0
     """
-    _check_estimator(estimator, alpha, base)
-    yc, ky = _as_target(y)
-    xc, cards = _as_columns(X, yc.size, "X")
+    check_estimator(estimator, alpha, base)
+    yc, ky = as_target(y)
+    xc, cards = as_columns(X, yc.size, "X")
     if warn_sparse:
-        _warn_if_sparse(yc.size, cards, ky)
-    pattern, size = _fold(xc, cards, yc.size)
-    return _mi_codes(yc, ky, pattern, size, estimator, float(alpha)) / math.log(base)
+        warn_if_sparse(yc.size, cards, ky, stacklevel=4)  # 4: past the order shim
+    pattern, size = fold(xc, cards, yc.size)
+    return mi_codes(yc, ky, pattern, size, estimator, float(alpha)) / math.log(base)
 
 
-def conditional_mutual_information(y: ArrayLike, X: ArrayLike, Z: ArrayLike, *,
+@accepts_y_first
+def conditional_mutual_information(X: ArrayLike, y: ArrayLike, Z: ArrayLike, *,
                                    estimator: Estimator = "plugin", base: float = 2.0) -> float:
     """Conditional mutual information I(Y; X | Z).
 
     I(Y; X | Z) = H(Y, Z) + H(X, Z) − H(Y, X, Z) − H(Z).  ``Z`` may have zero columns, which
-    gives I(Y; X).
+    gives I(Y; X).  The old order ``(y, X, Z)`` is deprecated (it warns).
 
     Examples
     --------
@@ -371,62 +219,138 @@ def conditional_mutual_information(y: ArrayLike, X: ArrayLike, Z: ArrayLike, *,
     >>> round(conditional_mutual_information(y, y, y), 6)   # nothing left to learn given Y
     0.0
     """
-    _check_estimator(estimator, 0.0, base)
-    yc, ky = _as_target(y)
+    check_estimator(estimator, 0.0, base)
+    yc, ky = as_target(y)
     n = yc.size
-    xc, xcards = _as_columns(X, n, "X")
-    zc, zcards = _as_columns(Z, n, "Z", allow_empty=True)
-    x, xs = _fold(xc, xcards, n)
-    z, zs = _fold(zc, zcards, n)
-    return _cmi_codes(yc, ky, x, xs, z, zs, estimator) / math.log(base)
+    xc, xcards = as_columns(X, n, "X")
+    zc, zcards = as_columns(Z, n, "Z", allow_empty=True)
+    x, xs = fold(xc, xcards, n)
+    z, zs = fold(zc, zcards, n)
+    return cmi_codes(yc, ky, x, xs, z, zs, estimator) / math.log(base)
 
 
-def _cmi_codes(y: NDArray[np.int64], ys: int, x: NDArray[np.int64], xs: int,
-               z: NDArray[np.int64], zs: int, estimator: str) -> float:
-    yz, yzs = _joint(z, zs, y, ys)
-    xz, xzs = _joint(z, zs, x, xs)
-    yxz, _ = _joint(xz, xzs, y, ys)
-    return (_entropy_codes(yz, estimator) + _entropy_codes(xz, estimator)
-            - _entropy_codes(yxz, estimator) - _entropy_codes(z, estimator))
+def _candidate_and_set(name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       old_order: tuple[str, str, str]
+                       ) -> tuple[Any, Any, int, Sequence[int], dict[str, Any]]:
+    """Translate a call of the old three-array form into ``(X, y, candidate, selected)``.
+
+    New form: ``f(X, y, *, candidate, selected=())``. Old form: three arrays, positionally or by
+    the old keyword names ``y``, ``x_j``, ``X_S`` in ``old_order``.
+    """
+    old = dict(zip(old_order, args)) if len(args) == 3 else {}
+    for key in ("x_j", "X_S"):
+        if key in kwargs:
+            old[key] = kwargs.pop(key)
+    if not old:
+        if len(args) != 2:
+            raise TypeError(f"{name}() takes the arrays X and y, got {len(args)} positional "
+                            "argument(s)")
+        X, y = args
+        if "candidate" not in kwargs:
+            raise TypeError(f"{name}() missing the keyword argument 'candidate'")
+        candidate = kwargs.pop("candidate")
+        selected = kwargs.pop("selected", ())
+        return X, y, candidate, selected, kwargs
+    if len(args) < 3:
+        old.update(dict(zip(old_order, args)))
+    if "y" in kwargs:
+        old["y"] = kwargs.pop("y")
+    missing = [k for k in old_order if k not in old]
+    if missing:
+        raise TypeError(f"{name}() missing argument(s) {missing}")
+    warn_legacy(name, ", ".join(old_order), "X, y, candidate=j, selected=S", stacklevel=4)
+    y = np.asarray(old["y"])
+    x_j = np.asarray(old["x_j"])
+    x_s = np.asarray(old["X_S"])
+    x_j = x_j[:, None] if x_j.ndim == 1 else x_j
+    x_s = x_s[:, None] if x_s.ndim == 1 else x_s
+    if x_j.ndim != 2 or x_j.shape[1] != 1:
+        raise ValueError(f"x_j: expected one column, got shape {np.shape(old['x_j'])}")
+    if x_s.ndim != 2 or x_s.shape[0] != x_j.shape[0]:
+        raise ValueError(f"X_S: expected {x_j.shape[0]} rows, got shape {np.shape(old['X_S'])}")
+    if x_j.dtype != x_s.dtype:
+        x_j, x_s = x_j.astype(object), x_s.astype(object)
+    X = np.concatenate([x_j, x_s], axis=1)
+    return X, y, 0, list(range(1, 1 + x_s.shape[1])), kwargs
 
 
-def mi_decomposition(y: ArrayLike, x_j: ArrayLike, X_S: ArrayLike, *,
-                     estimator: Estimator = "plugin", base: float = 2.0) -> MIDecomposition:
+def _split_columns(X: ArrayLike, n: int, candidate: Any, selected: Any
+                   ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Codes of the candidate column and of the selected columns of ``X``."""
+    codes, cards = as_columns(X, n, "X")
+    m = codes.shape[1]
+    if isinstance(candidate, bool) or not isinstance(candidate, (int, np.integer)) or not (
+            0 <= candidate < m):
+        raise ValueError(f"candidate: expected a column index in [0, {m}), got {candidate!r}")
+    sel = np.asarray(list(selected), dtype=np.int64) if len(selected) else np.zeros(0, np.int64)
+    if sel.ndim != 1 or ((sel < 0) | (sel >= m)).any() or np.unique(sel).size != sel.size:
+        raise ValueError(f"selected: expected distinct column indices in [0, {m}), got "
+                         f"{selected!r}")
+    if int(candidate) in sel.tolist():
+        raise ValueError(f"selected: contains the candidate {candidate}")
+    return codes[:, int(candidate)], int(cards[int(candidate)]), codes[:, sel], cards[sel]
+
+
+def mi_decomposition(*args: Any, **kwargs: Any) -> MIDecomposition:
     """Split the greedy increment I(X_j; Y | X_S) into relevance, redundancy and class-conditional
-    redundancy.
+    redundancy, with ``X_j = X[:, candidate]`` and ``X_S = X[:, selected]``:
 
     I(X_j; Y | X_S) = I(X_j; Y) − I(X_j; X_S) + I(X_j; X_S | Y).
 
     The identity is linear in entropies, so it holds exactly (to float precision) for the plug-in
     estimator and for Miller–Madow, each entropy being estimated once.  Term 1 alone ranks models
     like top-k by accuracy; Terms 1+2 give an mRMR-style rule; Term 3 rewards models whose errors
-    are structured relative to the selected set (Turkmen et al., 2026, §4.2).
+    are structured relative to the selected set (Turkmen, Buyukates and Bastopcu, 2026,
+    arXiv:2602.08003).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, M)
+        Discrete predictions of a pool of models.
+    y : array_like, shape (n,)
+        Labels.
+    candidate : int
+        Column of the model j whose increment is decomposed.
+    selected : sequence of int, default ()
+        Columns of the already selected set S (may be empty).
+    estimator : {"plugin", "miller-madow"}
+    base : float, default 2
+
+    Notes
+    -----
+    The old form ``mi_decomposition(y, x_j, X_S)`` with three arrays is deprecated (it warns).
 
     Examples
     --------
+    >>> import numpy as np
     >>> y = [0, 0, 1, 1, 0, 1]
-    >>> d = mi_decomposition(y, [0, 1, 1, 1, 0, 1], [0, 0, 1, 0, 0, 1])
+    >>> X = np.array([[0, 0], [1, 0], [1, 1], [1, 0], [0, 0], [1, 1]])
+    >>> d = mi_decomposition(X, y, candidate=0, selected=[1])
     >>> bool(abs(d.relevance - d.redundancy + d.conditional_redundancy - d.increment) < 1e-12)
     True
     """
-    _check_estimator(estimator, 0.0, base)
-    yc, ky = _as_target(y)
+    X, y, candidate, selected, kwargs = _candidate_and_set("mi_decomposition", args, kwargs,
+                                                           ("y", "x_j", "X_S"))
+    return _mi_decomposition(X, y, candidate=candidate, selected=selected, **kwargs)
+
+
+def _mi_decomposition(X: ArrayLike, y: ArrayLike, *, candidate: int, selected: Sequence[int],
+                      estimator: Estimator = "plugin", base: float = 2.0) -> MIDecomposition:
+    check_estimator(estimator, 0.0, base)
+    yc, ky = as_target(y)
     n = yc.size
-    xj_codes, xj_cards = _as_columns(x_j, n, "x_j")
-    if xj_codes.shape[1] != 1:
-        raise ValueError(f"x_j: expected one column, got {xj_codes.shape[1]}")
-    sc, scards = _as_columns(X_S, n, "X_S", allow_empty=True)
-    x, xs = xj_codes[:, 0], int(xj_cards[0])
-    s, ss = _fold(sc, scards, n)
+    x, xs, sc, scards = _split_columns(X, n, candidate, selected)
+    s, ss = fold(sc, scards, n)
     h = math.log(base)
-    relevance = _mi_codes(yc, ky, x, xs, estimator, 0.0)
-    redundancy = _mi_codes(s, ss, x, xs, estimator, 0.0)
-    conditional = _cmi_codes(x, xs, s, ss, yc, ky, estimator)
-    increment = _cmi_codes(yc, ky, x, xs, s, ss, estimator)
+    relevance = mi_codes(yc, ky, x, xs, estimator)
+    redundancy = mi_codes(s, ss, x, xs, estimator)
+    conditional = cmi_codes(x, xs, s, ss, yc, ky, estimator)
+    increment = cmi_codes(yc, ky, x, xs, s, ss, estimator)
     return MIDecomposition(relevance / h, redundancy / h, conditional / h, increment / h)
 
 
-def mi_bootstrap_ci(y: ArrayLike, X: ArrayLike, *, estimator: Estimator = "plugin",
+@accepts_y_first
+def mi_bootstrap_ci(X: ArrayLike, y: ArrayLike, *, estimator: Estimator = "plugin",
                     n_boot: int = 1000, level: float = 0.95, base: float = 2.0,
                     rng: RNGLike = None) -> BootstrapInterval:
     """Percentile-bootstrap confidence interval for I(Y; X).
@@ -434,83 +358,83 @@ def mi_bootstrap_ci(y: ArrayLike, X: ArrayLike, *, estimator: Estimator = "plugi
     Rows are resampled with replacement ``n_boot`` times; every replicate is estimated with the
     same estimator (all replicates in a few batched :func:`numpy.bincount` calls).  The plug-in
     estimator is biased upwards in sparse tables and the percentile interval inherits that bias;
-    use ``estimator="miller-madow"`` to reduce it.
+    use ``estimator="miller-madow"`` to reduce it.  The old order ``(y, X)`` is deprecated.
 
     Examples
     --------
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 500)
     >>> x = np.where(rng.random(500) < 0.8, y, 1 - y)
-    >>> ci = mi_bootstrap_ci(y, x, n_boot=200, rng=1)
+    >>> ci = mi_bootstrap_ci(x, y, n_boot=200, rng=1)
     >>> bool(ci.low <= ci.estimate <= ci.high)
     True
     """
-    _check_estimator(estimator, 0.0, base)
+    check_estimator(estimator, 0.0, base)
     n_boot = check_positive_int(n_boot, "n_boot")
     if not (isinstance(level, float) and 0.0 < level < 1.0):
         raise ValueError(f"level: must be a float in (0, 1), got {level!r}")
     gen = check_rng(rng)
-    yc, ky = _as_target(y)
+    yc, ky = as_target(y)
     n = yc.size
-    xc, cards = _as_columns(X, n, "X")
-    x, xs = _fold(xc, cards, n)
-    x, xs = _compact(x, xs)
-    xy, xys = _joint(x, xs, yc, ky)
-    xy, xys = _compact(xy, xys)
-    estimate = _mi_codes(yc, ky, x, xs, estimator, 0.0)
+    xc, cards = as_columns(X, n, "X")
+    x, xs = fold(xc, cards, n)
+    x, xs = compact(x, xs)
+    xy, xys = joint(x, xs, yc, ky)
+    xy, xys = compact(xy, xys)
+    estimate = mi_codes(yc, ky, x, xs, estimator)
     idx = gen.integers(0, n, size=(n_boot, n))
-    reps = (_entropies_batched(yc[idx], ky, estimator) + _entropies_batched(x[idx], xs, estimator)
-            - _entropies_batched(xy[idx], xys, estimator))
+    reps = (entropies_batched(yc[idx], ky, estimator) + entropies_batched(x[idx], xs, estimator)
+            - entropies_batched(xy[idx], xys, estimator))
     lo, hi = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
     h = math.log(base)
     return BootstrapInterval(estimate / h, float(lo) / h, float(hi) / h, level, n_boot)
 
 
-def _increment_null(y: NDArray[np.int64], ky: int, s: NDArray[np.int64], ss: int,
-                    x: NDArray[np.int64], xs: int, n_perm: int, estimator: str,
-                    gen: np.random.Generator) -> NDArray[np.float64]:
-    """Increments I(Y'; X_j | X_S) in nats for ``n_perm`` random permutations Y' of y."""
-    s, ss = _compact(s, ss)
-    sx, sxs = _joint(s, ss, x, xs)
-    sx, sxs = _compact(sx, sxs)
-    y_perm = gen.permuted(np.broadcast_to(y, (n_perm, y.size)), axis=1)
-    h_s, h_sx = _entropy_codes(s, estimator), _entropy_codes(sx, estimator)
-    h_ys = _entropies_batched(s * ky + y_perm, ss * ky, estimator)
-    h_ysx = _entropies_batched(sx * ky + y_perm, sxs * ky, estimator)
-    return h_sx - h_s - h_ysx + h_ys
-
-
-def permutation_null_threshold(y: ArrayLike, X_S: ArrayLike, x_j: ArrayLike, *,
-                               estimator: Estimator = "plugin", n_perm: int = 200,
-                               quantile: float = 0.95, base: float = 2.0,
-                               rng: RNGLike = None) -> float:
-    """Null threshold for the greedy increment I(Y; X_j | X_S), by permuting the labels.
+def permutation_null_threshold(*args: Any, **kwargs: Any) -> float:
+    """Null threshold for the greedy increment I(Y; X_j | X_S), by permuting the labels, with
+    ``X_j = X[:, candidate]`` and ``X_S = X[:, selected]`` (``selected`` may be empty).
 
     ``y`` is shuffled ``n_perm`` times, which makes it independent of all predictions while
     keeping the tables' margins; the increment is recomputed for each shuffle and the
     ``quantile`` of those null increments is returned.  An observed increment at or below it is
-    indistinguishable from the estimator's small-sample bias.  ``X_S`` may have zero columns.
+    indistinguishable from the estimator's small-sample bias.  The old form
+    ``permutation_null_threshold(y, X_S, x_j)`` is deprecated (it warns).
 
     Examples
     --------
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 400)
-    >>> noise = rng.integers(0, 2, 400)
-    >>> t = permutation_null_threshold(y, np.empty((400, 0)), noise, n_perm=100, rng=1)
+    >>> noise = rng.integers(0, 2, (400, 1))
+    >>> t = permutation_null_threshold(noise, y, candidate=0, n_perm=100, rng=1)
     >>> bool(0.0 < t < 0.05)
     True
     """
-    _check_estimator(estimator, 0.0, base)
+    X, y, candidate, selected, kwargs = _candidate_and_set(
+        "permutation_null_threshold", args, kwargs, ("y", "X_S", "x_j"))
+    return _permutation_null_threshold(X, y, candidate=candidate, selected=selected, **kwargs)
+
+
+def _permutation_null_threshold(X: ArrayLike, y: ArrayLike, *, candidate: int,
+                                selected: Sequence[int], estimator: Estimator = "plugin",
+                                n_perm: int = 200, quantile: float = 0.95, base: float = 2.0,
+                                rng: RNGLike = None) -> float:
+    check_estimator(estimator, 0.0, base)
     n_perm = check_positive_int(n_perm, "n_perm")
     if not (isinstance(quantile, float) and 0.0 < quantile < 1.0):
         raise ValueError(f"quantile: must be a float in (0, 1), got {quantile!r}")
     gen = check_rng(rng)
-    yc, ky = _as_target(y)
+    yc, ky = as_target(y)
     n = yc.size
-    sc, scards = _as_columns(X_S, n, "X_S", allow_empty=True)
-    xc, xcards = _as_columns(x_j, n, "x_j")
-    if xc.shape[1] != 1:
-        raise ValueError(f"x_j: expected one column, got {xc.shape[1]}")
-    s, ss = _fold(sc, scards, n)
-    null = _increment_null(yc, ky, s, ss, xc[:, 0], int(xcards[0]), n_perm, estimator, gen)
+    x, xs, sc, scards = _split_columns(X, n, candidate, selected)
+    s, ss = fold(sc, scards, n)
+    null = increment_null(yc, ky, s, ss, x, xs, n_perm, estimator, gen)
     return float(np.quantile(null, quantile)) / math.log(base)
+
+
+# The public functions accept the deprecated three-array form through *args/**kwargs; show the
+# new signature to help() and to IDEs.
+mi_decomposition.__signature__ = inspect.signature(_mi_decomposition)  # type: ignore[attr-defined]
+permutation_null_threshold.__signature__ = inspect.signature(  # type: ignore[attr-defined]
+    _permutation_null_threshold)

@@ -293,3 +293,39 @@ def test_random_logs_round_trip_through_csv_and_parquet(log: ChainLog, tmp_path_
     if log.query_ids.dtype != object:  # string ids that look like numbers would be parsed in CSV
         frame.to_csv(folder / "log.csv.gz", index=False)
         assert read_log(folder / "log.csv.gz") == log
+
+
+def test_confidence_and_cost_columns_can_be_left_out_by_readers_that_do_not_need_them(
+        table, tmp_path: Path) -> None:
+    """confidence_col=None / cost_col=None: the columns are neither required nor read, the log
+    marks them as not recorded (NaN), and everything else is read exactly as with them."""
+    full = read_log(table)
+    bare = table.drop(columns=["raw_confidence", "cost_answer_usd"])
+    path = tmp_path / "bare.csv"
+    bare.to_csv(path, index=False)
+    for source in (bare, path):
+        log = read_log(source, confidence_col=None, cost_col=None)
+        assert np.isnan(log.confidence).all() and np.isnan(log.cost).all()
+        assert log.models == full.models and np.array_equal(log.correct, full.correct)
+        assert log.answer.tolist() == full.answer.tolist()
+        assert log.query_ids.tolist() == full.query_ids.tolist()
+    # one of the two only
+    log = read_log(table.drop(columns="raw_confidence"), confidence_col=None)
+    assert np.isnan(log.confidence).all() and np.array_equal(log.cost, full.cost)
+    log = read_log(table.drop(columns="cost_answer_usd"), cost_col=None)
+    assert np.array_equal(log.confidence, full.confidence) and np.isnan(log.cost).all()
+    # A present column is ignored when its reader says None, so bad values there do not matter.
+    log = read_log(table.assign(raw_confidence=np.nan), confidence_col=None)
+    assert np.array_equal(log.correct, full.correct)
+    # The other checks still run.
+    with pytest.raises(ValueError, match=r"correct: 1 value\(s\) are not 0/1"):
+        read_log(bare.assign(correct=[1, 0, 1, 0, 2, 1]), confidence_col=None, cost_col=None)
+
+
+def test_callers_that_name_the_confidence_and_cost_columns_keep_the_old_errors(table) -> None:
+    with pytest.raises(ValueError, match=r"missing required column\(s\) \['raw_confidence'\]"):
+        read_log(table.drop(columns="raw_confidence"))
+    with pytest.raises(ValueError, match=r"missing required column\(s\) \['cost_answer_usd'\]"):
+        read_log(table.drop(columns="cost_answer_usd"), confidence_col="raw_confidence")
+    with pytest.raises(ValueError, match=r"cost_answer_usd: 1 value\(s\) are negative"):
+        read_log(table.assign(cost_answer_usd=[1e-4, -1.0, 1e-4, 1e-6, 1e-6, 1e-4]))

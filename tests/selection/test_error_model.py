@@ -297,3 +297,27 @@ def test_fit_on_shipped_mmlu_data_reproduces_the_readme_accuracies():
         assert 1 - model.error_rates_[models.index(name)] == pytest.approx(acc, abs=5e-4)
     assert np.linalg.eigvalsh(model.corr_).min() > -1e-10
     assert 0 < model.rho_equi_ < 1
+
+
+def test_error_model_is_a_base_estimator_and_unfitted_use_raises_not_fitted_error():
+    from llmcopula._estimator import BaseEstimator, clone
+    from llmcopula._validation import NotFittedError
+
+    model = CorrelatedErrorModel(continuity_correction=0.25)
+    assert isinstance(model, BaseEstimator)
+    assert repr(model) == "CorrelatedErrorModel(continuity_correction=0.25)"
+    assert clone(model).get_params() == model.get_params()
+    with pytest.raises(NotFittedError, match="model: not fitted yet; call fit or fit_errors"):
+        model.simulate(3)
+    with pytest.raises(NotFittedError):
+        model.bayes_error()
+
+
+def test_positional_rng_in_simulate_is_deprecated_but_gives_the_same_draws():
+    model = CorrelatedErrorModel.from_parameters(RATES, CORR)
+    with pytest.warns(DeprecationWarning, match="rng as a keyword"):
+        old = model.simulate(50, 3)
+    new = model.simulate(50, rng=3)
+    assert np.array_equal(old.errors, new.errors) and np.array_equal(old.labels, new.labels)
+    with pytest.raises(TypeError):
+        model.simulate(50, 3, rng=3)

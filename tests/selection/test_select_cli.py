@@ -45,6 +45,7 @@ def _long_table(n: int, seed: int, *, with_labels: bool = True) -> pd.DataFrame:
 def test_select_on_the_bundled_pool_writes_a_json_that_matches_the_library(tmp_path, capsys):
     out = tmp_path / "sel.json"
     assert cli.run(parse_args(["--benchmark", "mmlu", "--k", "2", "--n-boot", "50",
+                               "--estimator", "plugin", "--aggregator", "map",
                                "--output", str(out)])) == 0
     doc = json.loads(out.read_text())
     train, test = load_pool("mmlu", "train"), load_pool("mmlu", "test")
@@ -52,7 +53,7 @@ def test_select_on_the_bundled_pool_writes_a_json_that_matches_the_library(tmp_p
     assert len(doc["selected"]) == 2 and set(doc["selected"]) <= set(train.models)
     cols = [train.models.index(m) for m in doc["selected"]]
     X, y = np.asarray(train.answer, dtype=str), np.asarray(train.reference, dtype=str)
-    assert doc["mi_bits"] == pytest.approx(mutual_information(y, X[:, cols]), abs=1e-12)
+    assert doc["mi_bits"] == pytest.approx(mutual_information(X[:, cols], y), abs=1e-12)
     agg = MAPAggregator(classes=list("ABCD")).fit(X[:, cols], y)
     expected = agg.score(np.asarray(test.answer, dtype=str)[:, cols],
                          np.asarray(test.reference, dtype=str))
@@ -129,9 +130,12 @@ def test_malformed_user_logs_raise_value_errors(tmp_path):
     frame = _long_table(50, 4)
     bad = {
         "missing column": (frame.drop(columns="answer"), "missing column"),
-        "incomplete": (frame.iloc[1:], "lack an answer"),
-        "duplicates": (pd.concat([frame, frame.iloc[:1]]), "more than once"),
-        "correct": (frame.assign(correct=2), "0/1"),
+        "incomplete": (frame.iloc[1:], r"--train: .*every query needs a row for every model"),
+        "duplicates": (pd.concat([frame, frame.iloc[:1]]), "duplicate .query, model. pair"),
+        "correct": (frame.assign(correct=2), "correct: .* are not 0/1"),
+        "cost": (frame.assign(cost_answer_usd=-1.0), "cost_answer_usd: .* negative"),
+        "label": (frame.assign(reference=np.arange(len(frame)).astype(str)),
+                  "reference: the reference must be the same"),
     }
     for name, (table, message) in bad.items():
         path = tmp_path / f"{name.replace(' ', '_')}.csv"
@@ -152,4 +156,52 @@ def test_console_script_runs_select_and_reports_errors_with_status_2(tmp_path):
     proc = subprocess.run([exe, "select", "--k", "2", "--n-boot", "5", "--output", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(out.read_text())["aggregator"] == "map"
+    assert json.loads(out.read_text())["aggregator"] == cli.DEFAULT_AGGREGATOR
+
+
+def test_defaults_report_the_model_prediction_next_to_the_realised_accuracy(tmp_path, capsys):
+    """The default run (copula estimator and aggregator) prints and writes the model's predicted
+    accuracy with intervals, the error floor, the realised test accuracy and the train-chosen
+    best single model, each recomputable from the library."""
+    from llmcopula.selection.aggregation import CopulaBayesAggregator
+    from llmcopula.selection.copula_information import CopulaInformation
+    from llmcopula.selection.prediction import predict_ensemble
+
+    out = tmp_path / "d.json"
+    assert cli.run(parse_args(["--benchmark", "medmcqa", "--k", "3", "--n-boot", "20",
+                               "--output", str(out)])) == 0
+    doc = json.loads(out.read_text())
+    assert doc["estimator"] == cli.DEFAULT_ESTIMATOR == "gaussian-copula"
+    assert doc["aggregator"] == cli.DEFAULT_AGGREGATOR == "copula-bayes"
+    train, test = load_pool("medmcqa", "train"), load_pool("medmcqa", "test")
+    X, y = np.asarray(train.answer, dtype=str), np.asarray(train.reference, dtype=str)
+    Xt, yt = np.asarray(test.answer, dtype=str), np.asarray(test.reference, dtype=str)
+    cols = doc["selected_indices"]
+    assert doc["mi_bits"] == pytest.approx(
+        CopulaInformation(rng=0).fit(X, y).mutual_information(cols), abs=1e-9)
+    agg = CopulaBayesAggregator(classes=list("ABCD"), rng=0).fit(X[:, cols], y)
+    assert doc["test_accuracy"] == pytest.approx(agg.score(Xt[:, cols], yt), abs=1e-12)
+    pred = predict_ensemble(X[:, cols], y, agg, n_test=yt.size, n_boot=20, level=0.9, rng=0)
+    assert doc["predicted_accuracy"] == pytest.approx(pred.accuracy, abs=1e-12)
+    assert doc["error_floor"] == pytest.approx(pred.bayes_error, abs=1e-12)
+    lo, hi = doc["predicted_accuracy_interval"]
+    assert lo <= doc["predicted_accuracy"] <= hi and doc["predicted_test_interval"][0] < hi
+    best = int(np.argmax((X == y[:, None]).mean(axis=0)))
+    assert doc["best_single_model"] == train.models[best]
+    assert doc["best_single_accuracy"] == pytest.approx(np.mean(Xt[:, best] == yt))
+    printed = capsys.readouterr().out
+    assert "error floor of the set" in printed and "best single model" in printed
+
+
+def test_the_readme_select_example_beats_the_train_chosen_best_single_model(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "llmcopula select --benchmark mmlu --k 3 --output selected.json" in readme
+    out = tmp_path / "readme.json"
+    assert cli.run(parse_args(["--benchmark", "mmlu", "--k", "3", "--n-boot", "5",
+                               "--output", str(out)])) == 0
+    doc = json.loads(out.read_text())
+    assert doc["test_accuracy"] > doc["best_single_accuracy"]
+    assert f"test accuracy {doc['best_single_accuracy']:.4f}" in readme
+    assert f"test accuracy: {doc['test_accuracy']:.4f}" in readme

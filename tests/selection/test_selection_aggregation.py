@@ -186,7 +186,6 @@ def test_dawid_skene_ignores_abstentions_and_is_unsupervised():
     (lambda: MajorityVote().fit(np.zeros((0, 2))), "X: expected a non-empty 2-d"),
     (lambda: MajorityVote().fit([[0.0], [np.nan]]), "X: contains 1 NaN"),
     (lambda: MajorityVote().fit([[1], [1]]), "classes: need at least 2"),
-    (lambda: MajorityVote().predict([[0]]), "MajorityVote: call fit"),
     (lambda: MajorityVote().fit([[0, 1], [1, 0]]).predict([[0]]), "X: expected 2 columns"),
     (lambda: MAPAggregator(min_count=0).fit([[0], [1]], [0, 1]), "min_count:"),
     (lambda: DawidSkene(smoothing=0.0).fit([[0], [1]]), "smoothing:"),
@@ -195,3 +194,24 @@ def test_dawid_skene_ignores_abstentions_and_is_unsupervised():
 def test_bad_aggregator_inputs_raise_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("cls", [MajorityVote, WeightedMajorityVote, MAPAggregator, DawidSkene])
+def test_unfitted_aggregators_raise_not_fitted_error(cls):
+    from llmcopula._validation import NotFittedError
+
+    with pytest.raises(NotFittedError, match=f"{cls.__name__}: not fitted yet"):
+        cls().predict([[0, 1]])
+
+
+@pytest.mark.parametrize("cls", [MajorityVote, WeightedMajorityVote, MAPAggregator, DawidSkene])
+def test_aggregators_follow_the_estimator_protocol(cls):
+    from llmcopula._estimator import BaseEstimator, clone
+
+    agg = cls(classes=[0, 1])
+    assert isinstance(agg, BaseEstimator)
+    assert agg.get_params()["classes"] == [0, 1]
+    copy = clone(agg.fit([[0, 1], [1, 1], [0, 0]], [0, 1, 0]))
+    assert not hasattr(copy, "classes_") and copy.get_params().keys() == agg.get_params().keys()
+    with pytest.raises(TypeError):
+        cls([0, 1])  # options are keyword-only

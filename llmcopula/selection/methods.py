@@ -1,0 +1,64 @@
+"""One entry point for every selection strategy: :func:`select_models` and
+:data:`SELECTION_METHODS`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from numpy.typing import ArrayLike
+
+from llmcopula.selection._compat import is_legacy_order, warn_legacy
+from llmcopula.selection.baselines import (
+    mrmr_selection,
+    random_selection,
+    term1_selection,
+    term12_selection,
+    top_k_selection,
+)
+from llmcopula.selection.exhaustive import exhaustive_selection
+from llmcopula.selection.greedy import greedy_mi_selection
+from llmcopula.selection.result import SelectionResult
+
+__all__ = ["SELECTION_METHODS", "select_models"]
+
+_METHODS: dict[str, Callable[..., SelectionResult]] = {
+    "greedy-mi": greedy_mi_selection,
+    "top-k": top_k_selection,
+    "mrmr": mrmr_selection,
+    "term1": term1_selection,
+    "term12": term12_selection,
+    "random": random_selection,
+    "exhaustive": exhaustive_selection,
+}
+SELECTION_METHODS = tuple(_METHODS)
+
+
+def select_models(X: ArrayLike, y: ArrayLike, *, method: str = "greedy-mi", **kwargs: Any
+                  ) -> SelectionResult:
+    """Select an ensemble with any of :data:`SELECTION_METHODS`.
+
+    ``kwargs`` are passed to the method's function (``budget``, ``k``, ``costs``, ``names``,
+    ``estimator``; ``rng`` for ``"random"`` and for greedy MI's permutation stop, ignored by the
+    deterministic methods).  The old argument order ``(y, X)`` is deprecated (it warns).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 1, 0, 1, 1, 0])
+    >>> X = np.array([[0, 0], [1, 0], [0, 1], [1, 1], [1, 1], [0, 0]])
+    >>> select_models(X, y, method="top-k", k=1, warn_sparse=False).selected
+    (0,)
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method: expected one of {SELECTION_METHODS}, got {method!r}")
+    if is_legacy_order(X, y):
+        warn_legacy("select_models", "y, X", "X, y")
+        X, y = y, X
+    if method not in ("random", "greedy-mi"):
+        rng = kwargs.pop("rng", None)  # deterministic methods: a shared rng argument is harmless
+        if kwargs.get("estimator") == "gaussian-copula":
+            from llmcopula.selection.copula_information import CopulaInformation
+
+            kwargs["estimator"] = CopulaInformation(rng=rng)  # its draws still need the seed
+    return _METHODS[method](X, y, **kwargs)

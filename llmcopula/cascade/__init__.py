@@ -10,7 +10,7 @@ Pipeline (Zellinger & Thomson, arXiv 2501.09345)::
     Frontier + ChainLog(test) → evaluate_frontier → error_cost_area
 """
 
-from .calibration import PlattCalibrator, expected_calibration_error
+from ..calibration import PlattCalibrator, expected_calibration_error, get_transform
 from .cascades import all_cascades, check_cascade
 from .empirical_marginal import EmpiricalMarginal
 from .empirical_model import EmpiricalCopulaModel
@@ -20,7 +20,6 @@ from .marginals import ConfidenceMarginal
 from .model import CascadePrediction, MarkovCopulaModel
 from .pair_copulas import PairCopulaFit, fit_pair_copula
 from .plotting import ErrorCostCurveDisplay
-from .transforms import get_transform
 from .tuning import default_lambdas, tune
 
 __all__ = [

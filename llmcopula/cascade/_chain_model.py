@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..datasets import ChainLog
-from .calibration import PlattCalibrator
+from ..calibration import PlattCalibrator
 from .cascades import check_cascade
 from .evaluation import _thresholds_2d
 

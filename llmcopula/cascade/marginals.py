@@ -1,6 +1,6 @@
 """Marginal distribution of one model's calibrated confidence: atoms plus a beta mixture.
 
-The calibrated confidence ``Phi`` of a model (:class:`~llmcopula.cascade.calibration.PlattCalibrator`)
+The calibrated confidence ``Phi`` of a model (:class:`~llmcopula.calibration.PlattCalibrator`)
 lives in [0, 1] and is a mixture of a discrete and a continuous part::
 
     F(x) = sum_j m_j 1{a_j <= x} + c * sum_k w_k I_x(alpha_k, beta_k),    c = 1 - sum_j m_j,

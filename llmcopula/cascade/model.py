@@ -28,7 +28,7 @@ from ..copulas import BivariateCopula
 from ..datasets import ChainLog
 from ._chain_model import CalibratedChainModel, fit_calibrators
 from ._latent import LatentStack
-from .calibration import PlattCalibrator
+from ..calibration import PlattCalibrator
 from .cascades import check_cascade
 from .marginals import ConfidenceMarginal
 from .pair_copulas import PairCopulaFit, UniformIntervals, fit_pair_copula

@@ -1,0 +1,60 @@
+"""The deprecation helpers: old call forms keep working, with a DeprecationWarning that names
+the new form."""
+
+import inspect
+
+import pytest
+
+from llmcopula._deprecation import REMOVAL, keyword_only_after, warn_deprecated
+
+
+@keyword_only_after("cascade", "rng")
+def _draw(n, *, cascade=None, rng=None):
+    return n, cascade, rng
+
+
+class _Model:
+    @keyword_only_after("rng")
+    def sample(self, n, *, rng=None):
+        return n, rng
+
+
+def test_keyword_calls_do_not_warn(recwarn):
+    assert _draw(2, cascade=(0, 1), rng=3) == (2, (0, 1), 3)
+    assert _Model().sample(4, rng=1) == (4, 1)
+    assert not [w for w in recwarn if w.category is DeprecationWarning]
+
+
+def test_positional_calls_map_to_the_keywords_in_order_and_warn():
+    with pytest.warns(DeprecationWarning, match=r"pass cascade, rng by keyword") as rec:
+        assert _draw(2, (0, 1), 3) == (2, (0, 1), 3)
+    assert REMOVAL in str(rec[0].message)
+    with pytest.warns(DeprecationWarning, match=r"_Model.sample: pass rng by keyword"):
+        assert _Model().sample(4, 7) == (4, 7)
+
+
+def test_the_warning_points_at_the_caller():
+    with pytest.warns(DeprecationWarning) as rec:
+        _draw(1, None)
+    assert rec[0].filename == __file__
+
+
+def test_too_many_or_duplicated_arguments_are_type_errors():
+    with pytest.raises(TypeError, match="at most 3 positional arguments"):
+        _draw(1, 2, 3, 4)
+    with pytest.raises(TypeError, match="multiple values for argument 'rng'"):
+        _Model().sample(1, 2, rng=3)
+
+
+def test_signature_is_preserved_for_introspection():
+    assert list(inspect.signature(_draw).parameters) == ["n", "cascade", "rng"]
+
+
+def test_decorating_a_parameter_that_is_not_keyword_only_fails_at_definition():
+    with pytest.raises(TypeError, match="not keyword-only"):
+        keyword_only_after("rng")(lambda n, rng=None: n)
+
+
+def test_warn_deprecated_says_when_the_old_form_goes():
+    with pytest.warns(DeprecationWarning, match=f"stops working in llmcopula {REMOVAL}"):
+        warn_deprecated("old thing", stacklevel=2)

@@ -18,7 +18,7 @@ from .evaluation import error_cost_area, evaluate_frontier, percent_change, rout
 from .frontier import Frontier, pareto_mask
 from .marginals import ConfidenceMarginal
 from .model import CascadePrediction, MarkovCopulaModel
-from .pair_copulas import PairCopulaFit, fit_pair_copula
+from ..copulas import PairCopulaFit, fit_pair_copula
 from .plotting import ErrorCostCurveDisplay
 from .tuning import default_lambdas, tune
 

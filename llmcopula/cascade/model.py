@@ -31,7 +31,7 @@ from ._latent import LatentStack
 from ..calibration import PlattCalibrator
 from .cascades import check_cascade
 from .marginals import ConfidenceMarginal
-from .pair_copulas import PairCopulaFit, UniformIntervals, fit_pair_copula
+from ..copulas import PairCopulaFit, UniformIntervals, fit_pair_copula
 from .recursion import cascade_recursion
 
 __all__ = ["MarkovCopulaModel", "CascadePrediction", "check_cascade"]

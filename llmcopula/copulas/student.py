@@ -16,6 +16,8 @@ from .gaussian import _edges, _check_correlation
 __all__ = ["StudentTCopula"]
 
 _BIG = 1e100
+_TINY = float(np.finfo(np.float64).tiny)
+_ONE_MINUS = float(np.nextafter(1.0, 0.0))
 
 
 def _check_df(df: ArrayLike) -> Any:
@@ -96,8 +98,8 @@ class StudentTCopula(BivariateCopula):
     >>> cop = StudentTCopula(0.5, df=4)
     >>> round(float(cop.cdf([0.5, 0.5])), 6)  # 1/4 + arcsin(0.5)/(2π) for any df
     0.333333
-    >>> round(float(cop.lower_tail_dependence), 4)
-    0.25
+    >>> round(float(cop.lower_tail_dependence), 4)  # 2 t_5(-sqrt(5 (1 - 0.5) / 1.5))
+    0.2532
     """
 
     family = "student"
@@ -190,6 +192,11 @@ class StudentTCopula(BivariateCopula):
         sigma = np.sqrt((nu + x1 * x1) * ((1.0 - rho) * (1.0 + rho)) / (nu + 1.0))
         with np.errstate(invalid="ignore"):
             out = special.stdtr(nu, rho * x1 + sigma * _stdtrit(nu + 1.0, p))
+        # For 0 < p < 1 the conditional quantile lies strictly inside (0, 1). Near-degenerate
+        # conditioning (|x1| ~ 1e100) cancels rho * x1 against sigma * q in floating point and can
+        # round the result to exactly 0 or 1, where the h-function is 0 or 1 by definition
+        # instead of p; the open-interval end points keep the inverse consistent.
+        out = np.clip(out, _TINY, _ONE_MINUS)
         return np.where(p == 0.0, 0.0, np.where(p == 1.0, 1.0, out))
 
     @property

@@ -35,7 +35,7 @@ from scipy import stats
 
 from llmcopula.copulas import fit_copula, pseudo_observations
 from llmcopula.copulas._base import BivariateCopula
-from llmcopula.copulas._registry import FAMILY_NAMES, get_family
+from llmcopula.copulas.registry import FAMILY_NAMES, get_family
 
 CDF_ABS_ERR = 1e-15
 # Each example evaluates 16 points, so 20 examples (plus the pinned ones) check 300+ points

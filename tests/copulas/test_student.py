@@ -174,3 +174,16 @@ def test_invalid_parameters_raise_value_errors_naming_them():
     cop = StudentTCopula(0.3, 3)
     with pytest.raises(AttributeError):
         cop.df = 4
+
+
+@pytest.mark.parametrize("df", [2.0, 4.0, 30.0])
+def test_hinv_inverts_hfunc_when_the_conditioning_value_is_extreme(df):
+    """At u1 = 1e-300 the conditioning score is about -1e150 (clipped at 1e100), so the
+    inverse cancels rho·x1 against sigma·q in floating point; it used to round to exactly 1,
+    where h1 is 1 by definition. The result must stay a point where h1 equals p."""
+    cop = StudentTCopula(0.735, df=df)
+    u = np.array([[1e-300, 0.5], [1.0 - 1e-16, 0.5], [1e-300, 1e-3]])
+    p = cop.hfunc1(u)
+    back = cop.hinv1(np.stack([u[:, 0], p], axis=-1))
+    assert np.all((back > 0) & (back < 1))
+    np.testing.assert_allclose(cop.hfunc1(np.stack([u[:, 0], back], axis=-1)), p, atol=1e-12)

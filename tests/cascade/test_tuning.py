@@ -20,7 +20,7 @@ def independent_model():
 
 def objective(model, cascade, s, lam):
     r = model.evaluate_quantile(s, cascade)
-    return 1 - r["accuracy"] + lam * r["cost"]
+    return 1 - r.accuracy + lam * r.cost
 
 
 def test_two_stage_optimum_matches_the_closed_form_under_independence(independent_model):
@@ -49,8 +49,8 @@ def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
         grid = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
     ev = [model.evaluate_quantile(chunk, cascade)
           for chunk in np.array_split(grid, max(1, grid.shape[0] // 1000))]
-    acc = np.concatenate([e["accuracy"] for e in ev])
-    cost = np.concatenate([e["cost"] for e in ev])
+    acc = np.concatenate([e.accuracy for e in ev])
+    cost = np.concatenate([e.cost for e in ev])
     for p, lam in enumerate(f.lambdas):
         tuned = objective(model, cascade, model.to_quantile(f.thresholds[p], cascade), lam)[0]
         brute = np.min(1 - acc + lam * cost)

@@ -58,3 +58,38 @@ def test_decorating_a_parameter_that_is_not_keyword_only_fails_at_definition():
 def test_warn_deprecated_says_when_the_old_form_goes():
     with pytest.warns(DeprecationWarning, match=f"stops working in llmcopula {REMOVAL}"):
         warn_deprecated("old thing", stacklevel=2)
+
+
+def _samplers():
+    import numpy as np
+
+    from llmcopula.cascade import ConfidenceMarginal
+    from llmcopula.copulas import (
+        EmpiricalBetaCopula,
+        GaussianCopula,
+        GumbelCopula,
+        MultivariateGaussianCopula,
+        StudentTCopula,
+    )
+
+    data = np.random.default_rng(0).random((30, 2))
+    return {
+        "gumbel": GumbelCopula(2.0),
+        "gaussian": GaussianCopula(0.3),
+        "student": StudentTCopula(0.3, df=5),
+        "multivariate": MultivariateGaussianCopula(np.eye(2)),
+        "empirical-beta": EmpiricalBetaCopula.from_data(data),
+        "marginal": ConfidenceMarginal().fit(np.random.default_rng(1).beta(3, 2, 100)),
+    }
+
+
+@pytest.mark.parametrize("name", ["gumbel", "gaussian", "student", "multivariate",
+                                  "empirical-beta", "marginal"])
+def test_sample_takes_rng_by_keyword_and_positionally_with_a_warning(name):
+    import numpy as np
+
+    obj = _samplers()[name]
+    new = obj.sample(5, rng=3)
+    with pytest.warns(DeprecationWarning, match="pass rng by keyword"):
+        old = obj.sample(5, 3)
+    np.testing.assert_array_equal(old, new)

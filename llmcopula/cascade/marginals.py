@@ -35,7 +35,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc, betaincc
 
-from .._validation import check_positive_int, check_probability, check_rng
+from .._deprecation import keyword_only_after
+from .._estimator import BaseEstimator
+from .._validation import check_is_fitted, check_positive_int, check_probability, check_rng
 from ._betamix import _logsumexp, beta_mixture_logpdf, fit_beta_mixture, moment_beta
 
 __all__ = ["ConfidenceMarginal"]
@@ -44,7 +46,7 @@ _MIN_CONTINUOUS = 5
 _BISECTION_STEPS = 60
 
 
-class ConfidenceMarginal:
+class ConfidenceMarginal(BaseEstimator):
     """Distribution of a calibrated confidence on [0, 1]: atoms plus a 1-3 component beta mixture.
 
     See the module docstring for the model. ``fit(phi)`` learns it from one model's calibrated
@@ -192,8 +194,7 @@ class ConfidenceMarginal:
         self.bic_ = -2.0 * self.loglik_ + (3 * self.n_components_ - 1) * np.log(cont.size)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "atoms_"):
-            raise ValueError("ConfidenceMarginal: not fitted yet; call fit(phi) first")
+        check_is_fitted(self, "atoms_", hint="fit(phi)")
 
     # ------------------------------------------------------------ continuous part
     def _x(self, x: ArrayLike) -> NDArray[np.float64]:
@@ -295,7 +296,8 @@ class ConfidenceMarginal:
             cont = float(np.sum(self.weights_ * self.alphas_ / (self.alphas_ + self.betas_)))
         return float(np.sum(self.atoms_ * self.atom_masses_) + self.continuous_mass_ * cont)
 
-    def sample(self, n: int, rng: int | np.random.Generator | None = None
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: int | np.random.Generator | None = None
                ) -> NDArray[np.float64]:
         """Draw ``n`` independent confidences."""
         self._check_fitted()

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from .._deprecation import keyword_only_after
 from .._validation import RNGLike, check_positive_int, check_rng
 from ._base import BivariateCopula, FloatArray
 from ._bvn import bvt_cdf
@@ -210,7 +211,8 @@ class StudentTCopula(BivariateCopula):
         lam = float(lam) if np.ndim(lam) == 0 else lam
         return lam, lam
 
-    def sample(self, n: int, rng: RNGLike = None) -> FloatArray:
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: RNGLike = None) -> FloatArray:
         """Draw ``n`` points: U = t_ν(Z / √(W/ν)) with Z bivariate normal of correlation
         ``rho`` and W ~ χ²_ν independent.
 

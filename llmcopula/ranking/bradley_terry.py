@@ -31,7 +31,8 @@ from scipy.linalg import null_space
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import expit
 
-from .._validation import check_finite_array, check_positive_int
+from .._estimator import BaseEstimator
+from .._validation import check_finite_array, check_is_fitted, check_positive_int
 from ._checks import check_logit_matrix
 from .matrix import PairwiseMatrix
 
@@ -248,7 +249,7 @@ def _damped_newton(d: _Problem, x0: NDArray[np.float64], tol: float, max_iter: i
     return OptimizeResult(x=x, fun=fx, jac=g, nit=it, success=bool(np.max(np.abs(g)) <= tol))
 
 
-class BradleyTerry:
+class BradleyTerry(BaseEstimator):
     """Maximum-likelihood Bradley-Terry-Davidson model with a first-position bias.
 
     Parameters
@@ -436,8 +437,7 @@ class BradleyTerry:
 
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:
-        if not hasattr(self, "strengths_"):
-            raise ValueError("BradleyTerry: call fit before using the model")
+        check_is_fitted(self, "strengths_", hint="fit(first, second, outcome)")
 
     def params_vector(self) -> NDArray[np.float64]:
         """``(lambda, b, log nu)`` as one vector (``log nu = -inf`` without a tie model)."""

@@ -7,7 +7,8 @@ lives in [0, 1] and is a mixture of a discrete and a continuous part::
 
 where ``a_j`` are atoms with masses ``m_j`` and ``I_x`` is the regularised incomplete beta
 function. This is the marginal model of Zellinger & Thomson, *Rational Tuning of LLM Cascades via
-Probabilistic Modeling* (arXiv:2501.09345), with three changes (our method notes §9.1, items 3-4):
+Probabilistic Modeling* (arXiv:2501.09345), with three changes (``docs/cascade-model.md``,
+"Marginals"):
 
 * **Atoms only where values repeat.** The reference makes the training minimum and maximum atoms
   even for continuous data. Here a value is an atom iff it occurs at least ``min_atom_count``

@@ -16,7 +16,8 @@ linear predictors ``(lambda_f + b, tau + (lambda_f + b + lambda_s)/2, lambda_s)`
 ``sum_r X_r^T (diag p_r - p_r p_r^T) X_r``. We maximise it with ``scipy.optimize.minimize``
 (``trust-exact``, analytic gradient and Hessian) on a sum-to-zero basis of ``lambda``; the
 inverse information gives the standard errors. This is the principled aggregator of a *subset*
-of queried pairs that LLM-Blender's MaxLogits/MaxWins lack (ensemble-methods spec, section 5.6).
+of queried pairs that LLM-Blender's MaxLogits/MaxWins lack (Jiang, Ren & Lin 2023,
+arXiv 2306.02561, aggregate a full comparison matrix).
 """
 
 from __future__ import annotations

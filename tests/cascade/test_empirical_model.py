@@ -11,8 +11,6 @@ with the model, through ``model.calibrate``.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -488,9 +486,3 @@ def test_fit_rejects_non_logs_and_tiny_logs(log):
     two = EmpiricalCopulaModel().fit(log.take([3, 7]))  # the smallest log that is accepted
     p = two.evaluate_quantile([[0.5]], (0, 4)).stage_probabilities
     assert_allclose(p.sum(), 1.0)
-
-
-def test_docstring_examples_run():
-    module = importlib.import_module("llmcopula.cascade.empirical_model")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

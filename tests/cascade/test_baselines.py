@@ -133,6 +133,9 @@ def test_bayes_opt_is_reproducible_and_warm_start_never_hurts(mmlu):
     a = bayes_opt(train, (0, 2, 4), **kw)
     b = bayes_opt(train, (0, 2, 4), **kw)
     np.testing.assert_array_equal(a.thresholds, b.thresholds)
+    import inspect
+
+    assert inspect.signature(bayes_opt).parameters["rng"].default is None
     assert a.method == "bo" and a.lambdas.size == 4
     objective = 1 - a.accuracy + a.lambdas * a.cost
     # Each λ's run also evaluated the previous (larger) λ's point: its objective is no worse.

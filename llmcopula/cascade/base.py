@@ -28,7 +28,7 @@ from ..datasets import ChainLog
 from .cascades import check_cascade, check_thresholds
 from .prediction import CascadeEvaluation, CascadePrediction
 
-__all__ = ["CalibratedChainModel", "MarginalDistribution", "fit_log_calibrators"]
+__all__ = ["CalibratedChainModel", "MarginalDistribution", "fit_log_calibrators", "check_chain_model"]
 
 FloatArray = NDArray[np.float64]
 

@@ -12,6 +12,7 @@ import importlib.util
 #: Package module -> the optional packages its import or its examples need.
 OPTIONAL_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "llmcopula/fusion/hf.py": ("torch", "transformers"),
+    "llmcopula/serve/gateway.py": ("fastapi", "httpx"),
 }
 
 #: Deprecated aliases of moved modules, kept for one release.

@@ -23,6 +23,8 @@ DOCUMENTED_BY_EXAMPLE = [
     "llmcopula.cascade.baselines.grid", "llmcopula.cascade.baselines.oracle",
     "llmcopula.cascade.baselines.bayesopt", "llmcopula.calibration",
     "llmcopula.calibration.platt", "llmcopula._deprecation",
+    "llmcopula.monitoring", "llmcopula.serve.signals", "llmcopula.serve.replay",
+    "llmcopula.datasets.call_logs",
 ]
 
 

@@ -15,8 +15,8 @@ import llmcopula
 from llmcopula._estimator import BaseEstimator, clone
 from llmcopula._validation import NotFittedError, check_is_fitted
 
-# Modules whose import needs an optional dependency that may be missing.
-_OPTIONAL = {"llmcopula.fusion.hf", "llmcopula.ranking.pairrm"}
+# Modules that need an optional dependency at import time, or at first use, and stay unimported.
+_OPTIONAL = {"llmcopula.fusion.hf", "llmcopula.ranking.pairrm", "llmcopula.serve.run"}
 
 #: Classes with a ``fit`` method that do not derive from BaseEstimator, and why. Entries of the
 #: selection and fusion packages are expected to go when those packages adopt the protocol; the
@@ -54,7 +54,11 @@ def _public_modules():
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # deprecated module aliases
-            yield importlib.import_module(info.name)
+            try:
+                yield importlib.import_module(info.name)
+            except ModuleNotFoundError as exc:  # an optional dependency (an extra) is missing
+                if (exc.name or "llmcopula").startswith("llmcopula"):
+                    raise
 
 
 def _classes():

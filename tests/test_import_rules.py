@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).parents[1] / "llmcopula"
 LAYERS: list[set[str]] = [
     {"__init__", "_validation", "_estimator", "_deprecation"},   # foundations
     {"copulas", "datasets", "calibration", "policy"},            # models of data, file formats
-    {"cascade", "selection", "ranking", "fusion"},               # methods
+    {"cascade", "selection", "ranking", "fusion", "monitoring"},  # methods
     {"experiments", "serve"},                                    # harnesses and services
     {"cli"},                                                     # the command line
 ]
@@ -33,8 +33,10 @@ ONLY: dict[str, set[str]] = {
     "calibration": {"_validation", "_estimator", "_deprecation"},
     # a deployable policy loads without the fitting stack: no other llmcopula module at all
     "policy": set(),
+    # drift checks of a deployed policy: what the gateway may use, so no fitting code either
+    "monitoring": {"policy", "_validation", "_deprecation"},
     # the gateway applies policies; it never fits (no cascade, copulas, selection, calibration)
-    "serve": {"policy", "datasets", "_validation", "_deprecation"},
+    "serve": {"policy", "datasets", "monitoring", "_validation", "_deprecation"},
     "cascade": {"copulas", "datasets", "calibration", "policy",
                 "_validation", "_estimator", "_deprecation", "__init__"},
 }
@@ -155,6 +157,8 @@ def test_no_import_crosses_the_layer_rules():
     ("serve", "llmcopula.policy", True),
     ("serve", "llmcopula.cascade", False),
     ("serve", "llmcopula.calibration", False),
+    ("serve", "llmcopula.monitoring", True),
+    ("monitoring", "llmcopula.cascade", False),
     ("experiments", "llmcopula.cascade.methods", True),
     ("experiments", "llmcopula.cli", False),
     ("ranking", "llmcopula.calibration", True),

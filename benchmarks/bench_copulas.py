@@ -31,7 +31,7 @@ import statsmodels
 from statsmodels.distributions.copula import api as smc
 from threadpoolctl import threadpool_limits
 
-from llmcopula.copulas._registry import get_family
+from llmcopula.copulas.registry import get_family
 
 OPS = ("cdf", "pdf", "hfunc1", "hinv1")
 

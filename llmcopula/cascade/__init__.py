@@ -1,39 +1,42 @@
-"""LLM cascades: calibration, the Markov-copula model of sequential confidences, threshold
-tuning along the error–cost frontier, and offline evaluation.
+"""LLM cascades: models of a chain's calibrated confidences, threshold tuning along the
+error–cost frontier, offline evaluation, and the baselines (:mod:`llmcopula.cascade.baselines`).
 
-Pipeline (Zellinger & Thomson, arXiv 2501.09345)::
+Pipeline (Zellinger & Thomson, arXiv 2501.09345; ``docs/cascade-model.md``)::
 
-    ChainLog(train) → PlattCalibrator per model → ConfidenceMarginal per model
-        → MarkovCopulaModel (pair copulas, fitted lazily) → tune → Frontier
-    ChainLog(train) → EmpiricalCopulaModel (empirical beta copula, no Markov assumption)
+    ChainLog(train) → PlattCalibrator per model (llmcopula.calibration)
+        → MarkovCopulaModel: ConfidenceMarginal per model, pair copulas (fitted lazily)
+        → or EmpiricalCopulaModel: empirical beta copula, no Markov assumption
         → tune → Frontier
     Frontier + ChainLog(test) → evaluate_frontier → error_cost_area
+
+Both models derive from :class:`CalibratedChainModel`, the contract the tuner relies on; the
+routing rule (ties defer) and the Pareto filter live in one place, :mod:`.routing`.
 """
 
-from .calibration import PlattCalibrator, expected_calibration_error
-from .cascades import all_cascades, check_cascade
+from ..calibration import PlattCalibrator, expected_calibration_error, get_transform
+from ..copulas import PairCopulaFit, fit_pair_copula
+from .base import CalibratedChainModel, MarginalDistribution
+from .cascades import all_cascades, check_cascade, check_thresholds
 from .empirical_marginal import EmpiricalMarginal
 from .empirical_model import EmpiricalCopulaModel
-from .evaluation import error_cost_area, evaluate_frontier, percent_change, route, score_cascade
-from .frontier import Frontier, pareto_mask
+from .evaluation import error_cost_area, evaluate_frontier, percent_change, score_cascade
+from .frontier import Frontier
 from .marginals import ConfidenceMarginal
-from .model import CascadePrediction, MarkovCopulaModel
-from .pair_copulas import PairCopulaFit, fit_pair_copula
+from .model import MarkovCopulaModel
 from .plotting import ErrorCostCurveDisplay
-from .transforms import get_transform
+from .prediction import CascadeEvaluation, CascadePrediction
+from .routing import pareto_mask, route
 from .tuning import default_lambdas, tune
 
 __all__ = [
-    "PlattCalibrator",
-    "expected_calibration_error",
-    "get_transform",
-    "ConfidenceMarginal",
+    "CalibratedChainModel",
+    "MarginalDistribution",
     "MarkovCopulaModel",
-    "CascadePrediction",
     "EmpiricalCopulaModel",
+    "CascadePrediction",
+    "CascadeEvaluation",
+    "ConfidenceMarginal",
     "EmpiricalMarginal",
-    "PairCopulaFit",
-    "fit_pair_copula",
     "tune",
     "default_lambdas",
     "Frontier",
@@ -46,4 +49,11 @@ __all__ = [
     "percent_change",
     "all_cascades",
     "check_cascade",
+    "check_thresholds",
+    # re-exported from the layers below (kept for code written against earlier releases)
+    "PlattCalibrator",
+    "expected_calibration_error",
+    "get_transform",
+    "PairCopulaFit",
+    "fit_pair_copula",
 ]

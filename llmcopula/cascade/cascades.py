@@ -1,11 +1,14 @@
-"""Cascades of a chain: strictly increasing tuples of chain indices."""
+"""Cascades of a chain (strictly increasing tuples of chain indices) and their thresholds."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
 
-__all__ = ["check_cascade", "all_cascades"]
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["check_cascade", "check_thresholds", "all_cascades"]
 
 
 def check_cascade(cascade: Sequence[int] | None, n_models: int) -> tuple[int, ...]:
@@ -39,3 +42,26 @@ def all_cascades(n_models: int, *, min_length: int = 2) -> list[tuple[int, ...]]
         raise ValueError(f"n_models: must be >= 1, got {n_models}")
     return [c for k in range(max(min_length, 1), n_models + 1)
             for c in itertools.combinations(range(n_models), k)]
+
+
+def check_thresholds(thresholds: ArrayLike, k: int, name: str = "thresholds"
+                     ) -> NDArray[np.float64]:
+    """Thresholds of a cascade of ``k`` models as a float array of shape (B, k − 1): one row
+    of k − 1 thresholds, or B rows; NaN raises (infinities are allowed).
+
+    Examples
+    --------
+    >>> check_thresholds([0.5, 0.7], 3).shape
+    (1, 2)
+    """
+    t = np.asarray(thresholds, dtype=np.float64)
+    if t.ndim == 1:
+        t = t[None, :]
+    if t.ndim != 2 or t.shape[1] != k - 1:
+        raise ValueError(
+            f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, got shape "
+            f"{np.shape(thresholds)}"
+        )
+    if np.isnan(t).any():
+        raise ValueError(f"{name}: contains NaN")
+    return t

@@ -1,4 +1,5 @@
-"""``llmcopula tune``: fit the Markov-copula model and trace a cascade's error–cost frontier."""
+"""``llmcopula tune``: tune a cascade's thresholds with one method of the registry
+(:mod:`llmcopula.cascade.methods`) and trace its error–cost frontier."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import numpy as np
 
 __all__ = ["add_parser", "run"]
 
-METHODS = ("markov-copula", "empirical-copula", "grid", "bo", "oracle")
-_MODEL_METHODS = ("markov-copula", "empirical-copula")
+
+def _methods() -> tuple[str, ...]:
+    from .methods import method_names
+
+    return method_names()
 
 
 def _floats(text: str) -> list[float]:
@@ -79,11 +83,14 @@ def load_logs(args: argparse.Namespace):
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    from .methods import get_method
+
     p = subparsers.add_parser(
         "tune", help="tune cascade thresholds along the error-cost frontier",
-        description="Fit the Markov-copula model of a chain's calibrated confidences on training "
-                    "data and trace the optimal error-cost frontier of a cascade; score it on "
-                    "test data when there is some. Costs are in USD per million queries.")
+        description="Tune a cascade's thresholds on training data (by default with the "
+                    "Markov-copula model of the chain's calibrated confidences) and trace its "
+                    "error-cost frontier; score it on test data when there is some. Costs are "
+                    "in USD per million queries.")
     add_log_arguments(p)
     opt = p.add_argument_group("tuning")
     opt.add_argument("--cascade", type=_ints, default=None,
@@ -95,11 +102,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     grp.add_argument("--budget", dest="budgets", type=_floats, default=None,
                      help="cost budget(s) in USD per million queries: maximise accuracy subject "
                           "to expected cost <= budget")
-    opt.add_argument("--method", default="markov-copula", choices=METHODS,
-                     help="markov-copula (the paper's model, default), empirical-copula (the "
-                          "empirical beta copula of all confidences: no Markov assumption, "
-                          "for logs of a few hundred queries or more), or a baseline: grid, "
-                          "bo, oracle")
+    opt.add_argument("--method", default="markov-copula", choices=_methods(),
+                     help="; ".join(f"{name}: {get_method(name).summary}"
+                                    for name in _methods()))
     opt.add_argument("--family", default="gumbel",
                      help="pair-copula family: gumbel (paper), auto (AIC), gaussian, ...")
     opt.add_argument("--approximation", default="exact", choices=("exact", "event-markov"))
@@ -115,40 +120,15 @@ def _fmt(values: np.ndarray, digits: int = 4) -> str:
                            else f"{v:.{digits}g}" for v in values) + "]"
 
 
-def _baseline(args: argparse.Namespace, model: Any, train: Any, test: Any) -> Any:
-    """The frontier of a baseline method (see :mod:`llmcopula.cascade.baselines`)."""
-    from .baselines import bayes_opt, grid_search, oracle_frontier
-
-    if args.budgets is not None:
-        raise ValueError(f"--budget: only the model-based methods {_MODEL_METHODS} have a budget form, "
-                         f"not {args.method}")
-    if args.method == "grid":
-        return grid_search(model, train, args.cascade)
-    if args.method == "bo":
-        return bayes_opt(model, train, args.cascade, lambdas=args.lambdas,
-                         n_lambdas=args.n_lambdas, rng=args.seed)
-    if test is None:
-        raise ValueError("--method oracle: needs labelled test data (hindsight limit)")
-    return oracle_frontier(test, args.cascade)
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..cascade import EmpiricalCopulaModel, MarkovCopulaModel, evaluate_frontier, tune
+    from .methods import MethodOptions, run_method
 
     train, test, where = load_logs(args)
-    model = MarkovCopulaModel(family=args.family, approximation=args.approximation).fit(train)
-    if args.method == "empirical-copula":
-        if args.approximation != "exact" or args.family != "gumbel":
-            raise ValueError("--approximation/--family: options of the markov-copula method; "
-                             "the empirical-copula model has neither")
-        model = EmpiricalCopulaModel().fit(train)
-    if args.method in _MODEL_METHODS:
-        frontier = tune(model, args.cascade, lambdas=args.lambdas, budgets=args.budgets,
-                        n_lambdas=args.n_lambdas, rng=args.seed)
-    else:
-        frontier = _baseline(args, model, train, test)
-    if test is not None and args.method != "oracle":
-        frontier = evaluate_frontier(frontier, test, model=model)
+    options = MethodOptions(lambdas=args.lambdas, budgets=args.budgets,
+                            n_lambdas=args.n_lambdas, family=args.family,
+                            approximation=args.approximation)
+    frontier, _ = run_method(args.method, train, test, args.cascade, options=options,
+                             rng=args.seed)
     print(f"llmcopula tune: {where}, {train.n_queries} training queries"
           + (f", {test.n_queries} test queries" if test is not None else ", no test split"))
     print("cascade: " + " -> ".join(f"{i}:{m}" for i, m in zip(frontier.cascade, frontier.models)))

@@ -16,14 +16,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_probability
+from .._estimator import BaseEstimator
+from .._validation import check_is_fitted, check_probability
 
 __all__ = ["EmpiricalMarginal"]
 
 FloatArray = NDArray[np.float64]
 
 
-class EmpiricalMarginal:
+class EmpiricalMarginal(BaseEstimator):
     """Piecewise-linear empirical distribution with atoms at repeated values.
 
     Attributes
@@ -71,8 +72,7 @@ class EmpiricalMarginal:
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "atoms_"):
-            raise ValueError("EmpiricalMarginal: not fitted yet; call fit(phi) first")
+        check_is_fitted(self, "atoms_", hint="fit(phi)")
 
     def cdf(self, x: ArrayLike) -> FloatArray:
         """F(x) = P(Φ <= x)."""

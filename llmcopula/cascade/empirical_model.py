@@ -34,10 +34,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..copulas import EmpiricalBetaCopula
 from ..datasets import ChainLog
-from ._chain_model import CalibratedChainModel, fit_calibrators
-from .cascades import check_cascade
+from .base import CalibratedChainModel
+from .cascades import check_cascade, check_thresholds
 from .empirical_marginal import EmpiricalMarginal
-from .model import CascadePrediction
+from .prediction import CascadeEvaluation
 
 __all__ = ["EmpiricalCopulaModel"]
 
@@ -102,30 +102,24 @@ class EmpiricalCopulaModel(CalibratedChainModel):
         self.transform = transform
         self.target = target
 
-    def fit(self, log: ChainLog) -> EmpiricalCopulaModel:
-        """Fit calibrators, empirical marginals and the empirical beta copula on ``log``."""
-        if not isinstance(log, ChainLog):
-            raise ValueError(f"log: expected a ChainLog, got {type(log).__name__}")
+    def _check_options(self) -> None:
         if self.target not in _TARGETS:
             raise ValueError(f"target: expected one of {_TARGETS}, got {self.target!r}")
-        if log.n_queries < 2:
-            raise ValueError(f"log: need at least 2 training queries, got {log.n_queries}")
-        calibrators, confidence = fit_calibrators(log, self.transform)
-        self.models_ = log.models
-        self.costs_ = log.mean_cost * 1e6
-        self.calibrators_ = calibrators
+
+    def fit(self, log: ChainLog) -> EmpiricalCopulaModel:
+        """Fit calibrators, empirical marginals and the empirical beta copula on ``log``."""
+        return super().fit(log)  # type: ignore[return-value]
+
+    def _fit_joint(self, log: ChainLog, confidence: FloatArray) -> None:
         self.marginals_ = [EmpiricalMarginal().fit(confidence[:, m]) for m in range(log.n_models)]
         self.copula_ = EmpiricalBetaCopula.from_data(confidence)
-        self.confidence_ = confidence
-        self.n_train_ = log.n_queries
         self._payoff = (log.correct.astype(np.float64) if self.target == "correct"
                         else confidence)
         self._query_cost = log.cost * 1e6
-        return self
 
     def evaluate_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None, *,
                           approximation: str | None = None, with_grad: bool = False,
-                          n_cells: int | None = None) -> dict[str, Any]:
+                          n_cells: int | None = None) -> CascadeEvaluation:
         """Accuracy, cost and stage probabilities at uniform-scale thresholds ``s`` (B, k−1),
         optionally with their exact gradients (the tuner's objective)."""
         self._check_fitted()
@@ -133,15 +127,16 @@ class EmpiricalCopulaModel(CalibratedChainModel):
             raise ValueError(f"approximation: {type(self).__name__} is exact; got "
                              f"{approximation!r}")
         cas = check_cascade(cascade, len(self.models_))
-        s = np.clip(self._check_thresholds(s, len(cas), name="s"), 0.0, 1.0)
+        s = np.clip(check_thresholds(s, len(cas), name="s"), 0.0, 1.0)
         k = len(cas)
         chunk = max(1, _CHUNK_ELEMENTS // (self.n_train_ * k))
         parts = [self._evaluate(s[a:a + chunk], cas, with_grad)
                  for a in range(0, max(s.shape[0], 1), chunk)] if s.shape[0] else [
                      self._evaluate(s, cas, with_grad)]
-        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        return CascadeEvaluation.concatenate(parts)
 
-    def _evaluate(self, s: FloatArray, cas: tuple[int, ...], with_grad: bool) -> dict[str, Any]:
+    def _evaluate(self, s: FloatArray, cas: tuple[int, ...], with_grad: bool
+                  ) -> CascadeEvaluation:
         k = len(cas)
         b, n = s.shape[0], self.n_train_
         y = self._payoff[:, cas]
@@ -156,11 +151,9 @@ class EmpiricalCopulaModel(CalibratedChainModel):
         reach = np.ones((b, n, k))
         reach[:, :, 1:] = np.cumprod(defer[:, :, :-1], axis=2)
         stop = reach * (1.0 - defer)
-        out = {
-            "accuracy": np.einsum("bik,ik->b", stop, y) / n,
-            "cost": np.einsum("bik,ik->b", reach, c) / n,
-            "stage_probabilities": stop.mean(axis=1),
-        }
+        accuracy = np.einsum("bik,ik->b", stop, y) / n
+        cost = np.einsum("bik,ik->b", reach, c) / n
+        grad_acc = grad_cost = None
         if with_grad:
             grad_acc = np.zeros((b, k - 1))
             grad_cost = np.zeros((b, k - 1))
@@ -175,26 +168,10 @@ class EmpiricalCopulaModel(CalibratedChainModel):
                 dstop[:, :, l] -= reach[:, :, l] * dens[:, :, l]
                 grad_acc[:, l] = np.einsum("bik,ik->b", dstop, y) / n
                 grad_cost[:, l] = np.einsum("bik,ik->b", dreach, c) / n
-            out["grad_accuracy"] = grad_acc
-            out["grad_cost"] = grad_cost
-        return out
+        return CascadeEvaluation(accuracy=accuracy, cost=cost,
+                                 stage_probabilities=stop.mean(axis=1),
+                                 grad_accuracy=grad_acc, grad_cost=grad_cost)
 
-    def predict(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None, *,
-                approximation: str | None = None) -> CascadePrediction:
-        """Predicted accuracy, expected cost and stage probabilities of a cascade at
-        calibrated thresholds (stage j accepts iff Φ_j > t_j; the last stage answers)."""
-        self._check_fitted()
-        cas = check_cascade(cascade, len(self.models_))
-        res = self.evaluate_quantile(self.to_quantile(thresholds, cas), cas,
-                                     approximation=approximation)
-        return CascadePrediction(cascade=cas, accuracy=res["accuracy"], cost=res["cost"],
-                                 stage_probabilities=res["stage_probabilities"])
-
-    def sample(self, n: int, cascade: Sequence[int] | None = None, rng: Any = None
-               ) -> FloatArray:
-        """Simulate calibrated confidences of a cascade's models from the fitted law:
-        U from the empirical beta copula, Φ_j = F_j⁻¹(U_j). Shape (n, k)."""
-        self._check_fitted()
-        cas = check_cascade(cascade, len(self.models_))
-        u = self.copula_.sample(n, rng=rng)
-        return np.column_stack([self.marginals_[m].ppf(u[:, m]) for m in cas])
+    def _sample_uniform(self, n: int, cascade: tuple[int, ...], rng: Any) -> FloatArray:
+        """U from the empirical beta copula of all K models, restricted to the cascade."""
+        return self.copula_.sample(n, rng=rng)[:, list(cascade)]

@@ -1,72 +1,28 @@
-"""Offline routing and scoring of cascades on labelled logs, and the error–cost area.
+"""Offline scoring of cascades on labelled logs, and the error–cost area.
 
-Routing replays recorded outputs: stage j of a cascade answers a query iff its confidence is
-strictly above its threshold (ties defer) and no earlier stage answered; the last stage always
-answers. A query that stops at stage j costs the sum of the recorded costs of stages 1..j (every
-earlier model was called).
+Scoring replays recorded outputs with the routing rule of :mod:`.routing` (stage j answers iff
+its confidence is strictly above its threshold, ties defer; the last stage always answers). A
+query that stops at stage j costs the sum of the recorded costs of stages 1..j (every earlier
+model was called). The protocol is described in ``docs/evaluation.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..calibration import Calibrator, calibrate
 from ..datasets import ChainLog
+from .base import CalibratedChainModel
 from .cascades import check_cascade
 from .frontier import Frontier
+from .routing import route
 
 __all__ = ["route", "score_cascade", "evaluate_frontier", "error_cost_area", "percent_change"]
 
 FloatArray = NDArray[np.float64]
-
-
-def _thresholds_2d(thresholds: ArrayLike, k: int, name: str = "thresholds") -> FloatArray:
-    t = np.asarray(thresholds, dtype=np.float64)
-    if t.ndim == 1:
-        t = t[None, :]
-    if t.ndim != 2 or t.shape[1] != k - 1:
-        raise ValueError(
-            f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, got shape "
-            f"{np.shape(thresholds)}"
-        )
-    if np.isnan(t).any():
-        raise ValueError(f"{name}: contains NaN")
-    return t
-
-
-def route(confidence: ArrayLike, thresholds: ArrayLike) -> NDArray[np.intp]:
-    """The stage that answers each query.
-
-    Parameters
-    ----------
-    confidence : array_like of shape (n, k)
-        Confidences of the cascade's models on each query (calibrated, or raw together with
-        raw thresholds: the rule is the same).
-    thresholds : array_like of shape (k − 1,) or (P, k − 1)
-
-    Returns
-    -------
-    ndarray of shape (P, n)
-        0-based stage index per threshold vector and query.
-
-    Examples
-    --------
-    >>> route([[0.9, 0.2], [0.4, 0.8]], [0.5]).tolist()
-    [[0, 1]]
-    """
-    conf = np.asarray(confidence, dtype=np.float64)
-    if conf.ndim != 2:
-        raise ValueError(f"confidence: expected shape (n, k), got {conf.shape}")
-    if np.isnan(conf).any():
-        raise ValueError("confidence: contains NaN")
-    k = conf.shape[1]
-    t = _thresholds_2d(thresholds, k)
-    accept = conf[None, :, :-1] > t[:, None, :]  # (P, n, k-1)
-    accept = np.concatenate([accept, np.ones(accept.shape[:2] + (1,), dtype=bool)], axis=2)
-    return np.argmax(accept, axis=2)
 
 
 def score_cascade(log: ChainLog, cascade: Sequence[int], thresholds: ArrayLike, *,
@@ -107,22 +63,35 @@ def score_cascade(log: ChainLog, cascade: Sequence[int], thresholds: ArrayLike, 
     return {"accuracy": acc, "cost": cost, "stage_usage": usage}
 
 
-def evaluate_frontier(frontier: Frontier, log: ChainLog, *, model: Any = None) -> Frontier:
+def evaluate_frontier(frontier: Frontier, log: ChainLog, *,
+                      model: CalibratedChainModel | None = None,
+                      calibrators: Sequence[Calibrator] | None = None) -> Frontier:
     """Score every frontier point on a labelled (test) log.
 
-    With a fitted ``model``, the log's raw signals are calibrated by it and routed with the
-    calibrated thresholds; otherwise the raw signals are routed with the raw thresholds (the
-    same rule, as a production router would apply it).
+    With a fitted ``model`` (or the ``calibrators`` of the log's models, in the order of
+    ``log.models``), the log's raw signals are calibrated and routed with the calibrated
+    thresholds; otherwise the raw signals are routed with the raw thresholds (the same rule, as
+    a production router would apply it).
     """
     missing = [m for m in frontier.models if m not in log.models]
     if missing:
         raise ValueError(f"log: lacks the frontier's models {missing}")
+    if model is not None and calibrators is not None:
+        raise ValueError("model, calibrators: pass one of them, not both")
     chain_idx = [log.models.index(m) for m in frontier.models]
     if model is not None:
-        full = model.calibrate(log) if tuple(model.models_) == log.models else None
-        if full is None:
+        if not isinstance(model, CalibratedChainModel):
+            raise ValueError(f"model: expected a calibrated chain model, got "
+                             f"{type(model).__name__}")
+        if tuple(model.models_) != log.models:
             raise ValueError("model: was fitted on other models than the log's")
-        res = score_cascade(log, chain_idx, frontier.thresholds, confidence=full)
+        res = score_cascade(log, chain_idx, frontier.thresholds, confidence=model.calibrate(log))
+    elif calibrators is not None:
+        if len(calibrators) != log.n_models:
+            raise ValueError(f"calibrators: expected one per model of the log "
+                             f"({log.n_models}), got {len(calibrators)}")
+        res = score_cascade(log, chain_idx, frontier.thresholds,
+                            confidence=calibrate(calibrators, log.confidence))
     else:
         res = score_cascade(log, chain_idx, frontier.raw_thresholds)
     return frontier.with_test(res["accuracy"], res["cost"])
@@ -149,7 +118,7 @@ def error_cost_area(cost_a: ArrayLike, accuracy_a: ArrayLike, cost_b: ArrayLike,
     Each curve is the linear interpolation of its points sorted by cost. Over the common range
     [c_lo, c_hi] = [max of the minima, min of the maxima], the normalised area is
     A = 1 − (1/(c_hi − c_lo)) ∫ accuracy(c) dc, the mean error rate over the range (lower is
-    better; Zellinger & Thomson, arXiv 2501.09345, §7.3 of our notes). The integral of the
+    better; Zellinger & Thomson, arXiv 2501.09345; ``docs/evaluation.md``). The integral of the
     piecewise-linear interpolants is computed exactly; nothing is extrapolated.
 
     Returns

@@ -9,26 +9,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from .routing import pareto_mask
+
 __all__ = ["Frontier", "pareto_mask"]
 
 FloatArray = NDArray[np.float64]
-
-
-def pareto_mask(cost: FloatArray, accuracy: FloatArray, *, tol: float = 1e-6
-                ) -> NDArray[np.bool_]:
-    """Points not dominated by another: no other point is at most as costly and more accurate
-    by more than ``tol``, or cheaper and at least as accurate (within ``tol``). Of points equal
-    within ``tol``, the cheapest is kept."""
-    cost = np.asarray(cost, dtype=np.float64)
-    accuracy = np.asarray(accuracy, dtype=np.float64)
-    order = np.lexsort((-accuracy, cost))  # by cost, then best accuracy first
-    keep = np.zeros(cost.size, dtype=bool)
-    best = -np.inf
-    for i in order:  # one pass over points (a frontier has tens of points, not data rows)
-        if accuracy[i] > best + tol:
-            keep[i] = True
-            best = accuracy[i]
-    return keep
 
 
 @dataclass(frozen=True)

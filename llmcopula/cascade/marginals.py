@@ -1,13 +1,14 @@
 """Marginal distribution of one model's calibrated confidence: atoms plus a beta mixture.
 
-The calibrated confidence ``Phi`` of a model (:class:`~llmcopula.cascade.calibration.PlattCalibrator`)
+The calibrated confidence ``Phi`` of a model (:class:`~llmcopula.calibration.PlattCalibrator`)
 lives in [0, 1] and is a mixture of a discrete and a continuous part::
 
     F(x) = sum_j m_j 1{a_j <= x} + c * sum_k w_k I_x(alpha_k, beta_k),    c = 1 - sum_j m_j,
 
 where ``a_j`` are atoms with masses ``m_j`` and ``I_x`` is the regularised incomplete beta
 function. This is the marginal model of Zellinger & Thomson, *Rational Tuning of LLM Cascades via
-Probabilistic Modeling* (arXiv:2501.09345), with three changes (our method notes §9.1, items 3-4):
+Probabilistic Modeling* (arXiv:2501.09345), with three changes (``docs/cascade-model.md``,
+"Marginals"):
 
 * **Atoms only where values repeat.** The reference makes the training minimum and maximum atoms
   even for continuous data. Here a value is an atom iff it occurs at least ``min_atom_count``
@@ -35,7 +36,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import betainc, betaincc
 
-from .._validation import check_positive_int, check_probability, check_rng
+from .._deprecation import keyword_only_after
+from .._estimator import BaseEstimator
+from .._validation import check_is_fitted, check_positive_int, check_probability, check_rng
 from ._betamix import _logsumexp, beta_mixture_logpdf, fit_beta_mixture, moment_beta
 
 __all__ = ["ConfidenceMarginal"]
@@ -44,7 +47,7 @@ _MIN_CONTINUOUS = 5
 _BISECTION_STEPS = 60
 
 
-class ConfidenceMarginal:
+class ConfidenceMarginal(BaseEstimator):
     """Distribution of a calibrated confidence on [0, 1]: atoms plus a 1-3 component beta mixture.
 
     See the module docstring for the model. ``fit(phi)`` learns it from one model's calibrated
@@ -192,8 +195,7 @@ class ConfidenceMarginal:
         self.bic_ = -2.0 * self.loglik_ + (3 * self.n_components_ - 1) * np.log(cont.size)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "atoms_"):
-            raise ValueError("ConfidenceMarginal: not fitted yet; call fit(phi) first")
+        check_is_fitted(self, "atoms_", hint="fit(phi)")
 
     # ------------------------------------------------------------ continuous part
     def _x(self, x: ArrayLike) -> NDArray[np.float64]:
@@ -295,7 +297,8 @@ class ConfidenceMarginal:
             cont = float(np.sum(self.weights_ * self.alphas_ / (self.alphas_ + self.betas_)))
         return float(np.sum(self.atoms_ * self.atom_masses_) + self.continuous_mass_ * cont)
 
-    def sample(self, n: int, rng: int | np.random.Generator | None = None
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: int | np.random.Generator | None = None
                ) -> NDArray[np.float64]:
         """Draw ``n`` independent confidences."""
         self._check_fitted()

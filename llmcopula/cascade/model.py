@@ -7,31 +7,30 @@ bivariate copula, and chain the pairs under a Markov assumption. From the joint 
 probability that each stage answers, the expected cost and — because calibrated confidences are
 probabilities of being correct — the expected accuracy, for any thresholds.
 
-Differences from the reference implementation (our method notes, §9): the Markov chaining is
-exact (forward recursion, not the product over deferral events, which remains available as
-``approximation="event-markov"``); atoms are modelled only where confidences really repeat; the
-pair copula is fitted by maximum likelihood with the mixed (atom/continuous) likelihood and can
-be any family of :mod:`llmcopula.copulas`; no lookup tables.
+Where this implementation differs from the paper's (``docs/cascade-model.md`` gives the
+details): the Markov chaining is exact (forward recursion, not the product over deferral events,
+which remains available as ``approximation="event-markov"``); atoms are modelled only where
+confidences really repeat; the pair copula is fitted by maximum likelihood with the mixed
+(atom/continuous) likelihood and can be any family of :mod:`llmcopula.copulas`; no lookup
+tables.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..copulas import BivariateCopula
+from .._validation import check_positive_int, check_rng
+from ..copulas import BivariateCopula, PairCopulaFit, UniformIntervals, fit_pair_copula
 from ..datasets import ChainLog
-from ._chain_model import CalibratedChainModel, fit_calibrators
 from ._latent import LatentStack
-from .calibration import PlattCalibrator
-from .cascades import check_cascade
+from .base import CalibratedChainModel
+from .cascades import check_cascade, check_thresholds
 from .marginals import ConfidenceMarginal
-from .pair_copulas import PairCopulaFit, UniformIntervals, fit_pair_copula
+from .prediction import CascadeEvaluation, CascadePrediction
 from .recursion import cascade_recursion
 
 __all__ = ["MarkovCopulaModel", "CascadePrediction", "check_cascade"]
@@ -39,28 +38,6 @@ __all__ = ["MarkovCopulaModel", "CascadePrediction", "check_cascade"]
 FloatArray = NDArray[np.float64]
 
 _APPROXIMATIONS = ("exact", "event-markov")
-
-
-@dataclass(frozen=True)
-class CascadePrediction:
-    """Model predictions for a cascade at one or more threshold vectors.
-
-    Attributes
-    ----------
-    cascade : tuple of int
-        Chain indices of the cascade's models, in order.
-    accuracy : array of shape (B,)
-        Predicted P(correct).
-    cost : array of shape (B,)
-        Predicted expected cost per query, in USD per million queries.
-    stage_probabilities : array of shape (B, k)
-        Predicted probability that each stage answers (rows sum to 1).
-    """
-
-    cascade: tuple[int, ...]
-    accuracy: FloatArray
-    cost: FloatArray
-    stage_probabilities: FloatArray
 
 
 class MarkovCopulaModel(CalibratedChainModel):
@@ -122,33 +99,26 @@ class MarkovCopulaModel(CalibratedChainModel):
         self.max_components = max_components
 
     # ----------------------------------------------------------------------------- fitting
-    def fit(self, log: ChainLog) -> MarkovCopulaModel:
-        """Fit calibrators and marginals for every model of ``log``; pair copulas are fitted
-        lazily, when a cascade first needs them (see :meth:`pair_copula`)."""
-        if not isinstance(log, ChainLog):
-            raise ValueError(f"log: expected a ChainLog, got {type(log).__name__}")
+    def _check_options(self) -> None:
         if self.approximation not in _APPROXIMATIONS:
             raise ValueError(
                 f"approximation: expected one of {_APPROXIMATIONS}, got {self.approximation!r}"
             )
-        if log.n_queries < 2:
-            raise ValueError(f"log: need at least 2 training queries, got {log.n_queries}")
-        calibrators, confidence = fit_calibrators(log, self.transform)
-        marginals = [
+
+    def fit(self, log: ChainLog) -> MarkovCopulaModel:
+        """Fit calibrators and marginals for every model of ``log``; pair copulas are fitted
+        lazily, when a cascade first needs them (see :meth:`pair_copula`)."""
+        return super().fit(log)  # type: ignore[return-value]
+
+    def _fit_joint(self, log: ChainLog, confidence: FloatArray) -> None:
+        self.marginals_ = [
             ConfidenceMarginal(min_atom_count=self.min_atom_count,
                                max_components=self.max_components).fit(confidence[:, m])
             for m in range(log.n_models)
         ]
-        self.models_ = log.models
-        self.costs_ = log.mean_cost * 1e6
-        self.calibrators_ = calibrators
-        self.marginals_ = marginals
-        self.confidence_ = confidence
-        self.n_train_ = log.n_queries
-        self._latent = LatentStack(marginals)
+        self._latent = LatentStack(self.marginals_)
         self._intervals = [self._latent_intervals(m, confidence[:, m]) for m in range(log.n_models)]
         self._pairs: dict[tuple[int, int], PairCopulaFit] = {}
-        return self
 
     def _latent_intervals(self, m: int, phi: FloatArray) -> UniformIntervals:
         marg = self.marginals_[m]
@@ -176,6 +146,11 @@ class MarkovCopulaModel(CalibratedChainModel):
     def _ppf(self, m: int, u: FloatArray) -> FloatArray:
         return self._latent.ppf(m, u)  # batched Newton, exact at atoms
 
+    def coarse_n_cells(self) -> int:
+        """The tuner explores on a third of the model's cells (at least 8): the coarse optimum
+        is within the discretisation error of the fine one."""
+        return max(8, self.n_cells // 3)
+
     # -------------------------------------------------------------------------- prediction
     def _stage_batch(self, cascade: tuple[int, ...]):
         """All stages' (K, F⁻¹) in one vectorised evaluation (see :mod:`._latent`). The last
@@ -201,77 +176,42 @@ class MarkovCopulaModel(CalibratedChainModel):
 
     def evaluate_quantile(self, s: ArrayLike, cascade: Sequence[int] | None = None, *,
                           approximation: str | None = None, with_grad: bool = False,
-                          n_cells: int | None = None) -> dict[str, Any]:
+                          n_cells: int | None = None) -> CascadeEvaluation:
         """Accuracy, cost and stage probabilities at uniform-scale thresholds ``s`` (B, k−1),
         optionally with their gradients — the objective used by the tuner. ``n_cells``
         overrides the model's discretisation (the tuner explores on a coarser one)."""
         self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
-        s = np.clip(self._check_thresholds(s, len(cas), name="s"), 0.0, 1.0)
+        s = np.clip(check_thresholds(s, len(cas), name="s"), 0.0, 1.0)
         approx = self.approximation if approximation is None else approximation
         cum_cost = np.cumsum(self.costs_[list(cas)])
         if len(cas) == 1:
             m = cas[0]
             b = s.shape[0]
-            out = {
-                "accuracy": np.full(b, self.marginals_[m].mean),
-                "cost": np.full(b, cum_cost[0]),
-                "stage_probabilities": np.ones((b, 1)),
-            }
-            if with_grad:
-                out["grad_accuracy"] = np.zeros((b, 0))
-                out["grad_cost"] = np.zeros((b, 0))
-            return out
+            return CascadeEvaluation(
+                accuracy=np.full(b, self.marginals_[m].mean), cost=np.full(b, cum_cost[0]),
+                stage_probabilities=np.ones((b, 1)),
+                grad_accuracy=np.zeros((b, 0)) if with_grad else None,
+                grad_cost=np.zeros((b, 0)) if with_grad else None)
         copulas = [self.pair_copula(a, b) for a, b in zip(cas[:-1], cas[1:])]
         stop, corr, dstop, dcorr = cascade_recursion(
             s, copulas, self._stage_batch(cas), n_cells=self.n_cells if n_cells is None else n_cells,
             approximation=approx, with_grad=with_grad
         )
-        out = {
-            "accuracy": corr.sum(axis=1),
-            "cost": stop @ cum_cost,
-            "stage_probabilities": stop,
-        }
-        if with_grad:
-            out["grad_accuracy"] = dcorr.sum(axis=1)
-            out["grad_cost"] = np.einsum("bkp,k->bp", dstop, cum_cost)
-        return out
+        return CascadeEvaluation(
+            accuracy=corr.sum(axis=1), cost=stop @ cum_cost, stage_probabilities=stop,
+            grad_accuracy=dcorr.sum(axis=1) if with_grad else None,
+            grad_cost=np.einsum("bkp,k->bp", dstop, cum_cost) if with_grad else None)
 
-    def predict(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None, *,
-                approximation: str | None = None) -> CascadePrediction:
-        """Predicted accuracy, expected cost and stage probabilities of a cascade.
-
-        Parameters
-        ----------
-        thresholds : array_like of shape (k − 1,) or (B, k − 1)
-            Calibrated-confidence thresholds: stage j accepts its answer iff Φ_j > t_j; the last
-            stage always answers.
-        cascade : sequence of int, optional
-            Strictly increasing chain indices; default the whole chain.
-        approximation : {"exact", "event-markov"}, optional
-            Overrides the model's default.
-        """
-        self._check_fitted()
-        cas = check_cascade(cascade, len(self.models_))
-        s = self.to_quantile(thresholds, cas)
-        res = self.evaluate_quantile(s, cas, approximation=approximation)
-        return CascadePrediction(cascade=cas, accuracy=res["accuracy"], cost=res["cost"],
-                                 stage_probabilities=res["stage_probabilities"])
-
-    def sample(self, n: int, cascade: Sequence[int] | None = None, rng: Any = None
-               ) -> FloatArray:
-        """Simulate calibrated confidences of a cascade's models from the fitted Markov-copula
-        law: U_1 uniform, U_{j+1} = hinv1(U_j, W_j), Φ_j = F_j⁻¹(U_j). Shape (n, k)."""
-        from .._validation import check_positive_int, check_rng
-
-        self._check_fitted()
-        cas = check_cascade(cascade, len(self.models_))
+    def _sample_uniform(self, n: int, cascade: tuple[int, ...], rng: Any) -> FloatArray:
+        """U_1 uniform, U_{j+1} = hinv1(U_j, W_j) with W independent uniforms (the Markov
+        chain of the pair copulas)."""
         n = check_positive_int(n, "n")
         gen = check_rng(rng)
-        w = gen.random((n, len(cas)))
+        w = gen.random((n, len(cascade)))
         u = np.empty_like(w)
         u[:, 0] = w[:, 0]
-        for j in range(1, len(cas)):
-            cop = self.pair_copula(cas[j - 1], cas[j])
+        for j in range(1, len(cascade)):
+            cop = self.pair_copula(cascade[j - 1], cascade[j])
             u[:, j] = cop.hinv1(np.stack([u[:, j - 1], w[:, j]], axis=-1))
-        return np.column_stack([self._latent.ppf(m, u[:, j]) for j, m in enumerate(cas)])
+        return u

@@ -1,7 +1,7 @@
 """Forward recursion for the stage probabilities and expected correctness of a cascade.
 
-The model (Zellinger & Thomson, arXiv 2501.09345, with the exact chaining of §9.1 of our method
-notes): each model j of a cascade has a calibrated confidence Φ_j = F_j⁻¹(U_j), where F_j is
+The model (Zellinger & Thomson, arXiv 2501.09345, chained exactly as in ``docs/cascade-model.md``,
+"Markov chaining and the exact forward recursion"): each model j of a cascade has a calibrated confidence Φ_j = F_j⁻¹(U_j), where F_j is
 its marginal (atoms allowed) and U_j is uniform; (U_1, …, U_k) is a Markov chain whose
 consecutive pairs have copulas C_1, …, C_{k−1}. Stage j < k defers when Φ_j <= t_j, which is
 the event {U_j <= s_j} with s_j = F_j(t_j). Writing A_j for "stages 1..j all defer" and

@@ -4,8 +4,8 @@ For a cost sensitivity λ (error-rate units per USD per million queries) the thr
 
     L_λ(s) = (1 − P̂(correct)(s)) + λ · Ê[cost](s)
 
-over the uniform-scale thresholds s ∈ [0, 1]^{k−1} (Zellinger & Thomson, arXiv 2501.09345,
-§1.4 of our notes), with the model's analytic gradient and L-BFGS-B. The reference optimiser
+over the uniform-scale thresholds s ∈ [0, 1]^{k−1} (Zellinger & Thomson, arXiv 2501.09345;
+``docs/tuning.md``), with the model's analytic gradient and L-BFGS-B. The reference optimiser
 used one start per λ and finite differences, which left jumps between neighbouring λ (local
 optima). Here every λ is solved from several starts: the solutions at the neighbouring λ on a
 downward and an upward sweep (homotopy warm starts) and the best points of a batched
@@ -28,9 +28,12 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy.stats import qmc
 
-from .frontier import Frontier, pareto_mask
+from .._validation import check_rng
+from .base import CalibratedChainModel, check_chain_model
 from .cascades import check_cascade
-from ._chain_model import CalibratedChainModel
+from .frontier import Frontier
+from .prediction import CascadeEvaluation
+from .routing import pareto_mask
 
 __all__ = ["tune", "default_lambdas"]
 
@@ -59,7 +62,7 @@ class _Problem:
         self.n_cells = n_cells
         self.n_evals = 0
 
-    def evaluate(self, s: FloatArray, with_grad: bool = False) -> dict[str, Any]:
+    def evaluate(self, s: FloatArray, with_grad: bool = False) -> CascadeEvaluation:
         self.n_evals += s.shape[0]
         return self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
                                             with_grad=with_grad, n_cells=self.n_cells)
@@ -67,8 +70,8 @@ class _Problem:
     def lagrangian(self, lam: float):
         def fun(x: FloatArray) -> tuple[float, FloatArray]:
             r = self.evaluate(x[None, :], with_grad=True)
-            val = 1.0 - r["accuracy"][0] + lam * r["cost"][0]
-            grad = -r["grad_accuracy"][0] + lam * r["grad_cost"][0]
+            val = 1.0 - r.accuracy[0] + lam * r.cost[0]
+            grad = -r.grad_accuracy[0] + lam * r.grad_cost[0]
             return float(val), grad
         return fun
 
@@ -106,11 +109,8 @@ def _snap_atoms(model: CalibratedChainModel, cascade: tuple[int, ...], s: FloatA
     """Replace thresholds inside an atom's latent interval by the better realisable end."""
     options = []
     for j, m in enumerate(cascade[:-1]):
-        marg = model.marginals_[m]
         cands = [s[j]]
-        for value, w in zip(marg.atoms_, marg.atom_masses_):
-            hi = float(marg.cdf(value))
-            lo = hi - float(w)
+        for _, lo, hi in model.atom_intervals(m):
             if lo + 1e-12 < s[j] < hi - 1e-12:
                 cands = [lo, hi]
                 break
@@ -127,16 +127,10 @@ def _quantile_to_thresholds(model: CalibratedChainModel, cascade: tuple[int, ...
     sits just below the atom (so the atom is accepted)."""
     t = model.from_quantile(s, cascade)
     for j, m in enumerate(cascade[:-1]):
-        marg = model.marginals_[m]
-        for value, w in zip(marg.atoms_, marg.atom_masses_):
-            lo = float(marg.cdf(value)) - float(w)
+        for value, lo, _ in model.atom_intervals(m):
             at_lo = np.isclose(s[:, j], lo, rtol=0, atol=1e-12) & (t[:, j] >= value)
             t[at_lo, j] = np.nextafter(value, -np.inf)
     return t
-
-
-def _method(model: Any) -> str:
-    return getattr(model, "method_name", "markov-copula")
 
 
 def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: FloatArray,
@@ -147,21 +141,21 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
     return Frontier(
         models=tuple(model.models_[m] for m in cascade), cascade=cascade, method=method,
         thresholds=t, raw_thresholds=model.raw_thresholds(t, cascade),
-        accuracy=res["accuracy"], cost=res["cost"],
-        stage_probabilities=res["stage_probabilities"], **extra,
+        accuracy=res.accuracy, cost=res.cost,
+        stage_probabilities=res.stage_probabilities, **extra,
     )
 
 
 def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
          lambdas: ArrayLike | None = None, n_lambdas: int = 30, budgets: ArrayLike | None = None,
          n_starts: int = 256, approximation: str | None = None, pareto: bool = True,
-         polish: bool = False, rng: Any = 0) -> Frontier:
+         polish: bool = False, rng: Any = None) -> Frontier:
     """Trace the optimal error–cost frontier of a cascade under a fitted model.
 
     Parameters
     ----------
-    model : MarkovCopulaModel or EmpiricalCopulaModel
-        A fitted model.
+    model : CalibratedChainModel
+        A fitted model (:class:`MarkovCopulaModel`, :class:`EmpiricalCopulaModel`, ...).
     cascade : sequence of int, optional
         Chain indices of the cascade (strictly increasing); default the whole chain.
     lambdas : array_like, optional
@@ -180,32 +174,30 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
         Drop dominated points (possible only when two λ share a solution's cost).
     polish : bool, default False
         Models with a discretisation (:class:`MarkovCopulaModel`) are optimised on a coarse
-        one (``n_cells // 3``); with ``polish=True`` every solution is re-optimised on the
-        model's own, which moves the objective by ~1e-5 at twice the time.
-    rng : None, int or Generator
-        Seed of the scrambled Sobol scan.
+        one (:meth:`~CalibratedChainModel.coarse_n_cells`); with ``polish=True`` every solution
+        is re-optimised on the model's own, which moves the objective by ~1e-5 at twice the
+        time.
+    rng : None, int or Generator, default None
+        Seed of the scrambled Sobol scan (the budget form seeds its Lagrangian warm start with
+        the same ``rng``). The default was ``0`` before this release: pass ``rng=0`` for the
+        earlier results.
 
     Returns
     -------
     Frontier
         Points sorted by predicted cost.
     """
-    from .._validation import check_rng
-
-    if not hasattr(model, "marginals_"):
-        raise ValueError("model: not fitted yet; call fit(log) first")
+    model = check_chain_model(model)
     cas = check_cascade(cascade, len(model.models_))
     costs = model.costs_[list(cas)]
     # Explore and optimise (scan, λ path, refinement) on a coarse discretisation; predictions
     # and atom snapping use the model's own: the coarse optimum is within the discretisation
     # error of the fine one.
     fine = _Problem(model, cas, approximation)
-    coarse = getattr(model, "n_cells", None)
-    problem = _Problem(model, cas, approximation,
-                       n_cells=None if coarse is None else max(8, coarse // 3))
+    problem = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
     k = len(cas)
     if k == 1:
-        return _build_frontier(model, cas, np.empty((1, 0)), _method(model), approximation,
+        return _build_frontier(model, cas, np.empty((1, 0)), model.method_name, approximation,
                                lambdas=np.zeros(1))
     gen = check_rng(rng)
     sobol = qmc.Sobol(d=k - 1, scramble=True, seed=gen).random(max(n_starts, 2))
@@ -213,7 +205,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
 
     if budgets is not None:
         return _tune_budgets(model, cas, problem, np.asarray(budgets, dtype=np.float64),
-                             sobol, scan, approximation)
+                             sobol, scan, approximation, rng)
 
     adaptive = lambdas is None
     lam = default_lambdas(costs, max(n_lambdas // 2, 4)) if adaptive else np.asarray(
@@ -227,7 +219,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
         x, f = _minimise(fun, start)
         # Also search from the best point of the quasi-random scan when it lies in another
         # region (or is already better): the objective is not convex.
-        scan_obj = 1.0 - scan["accuracy"] + lmb * scan["cost"]
+        scan_obj = 1.0 - scan.accuracy + lmb * scan.cost
         j = int(np.argmin(scan_obj))
         if scan_obj[j] < f - 1e-9:
             x2, f2 = _minimise(fun, sobol[j])
@@ -247,7 +239,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
         for _ in range(4):
             ls = sorted(solutions)
             xs = np.array([solutions[v][0] for v in ls])
-            cost_pts = problem.evaluate(xs)["cost"]
+            cost_pts = problem.evaluate(xs).cost
             gap = (cost_pts.max() - cost_pts.min()) / max(n_lambdas, 1)
             new = [(a, b, i) for i, (a, b) in enumerate(zip(ls[:-1], ls[1:]))
                    if abs(cost_pts[i + 1] - cost_pts[i]) > gap and (b - a) > 1e-12 * b]
@@ -262,7 +254,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     xs = np.array([solutions[v][0] for v in ls])
     ev = problem.evaluate(xs)
     for i, lmb in enumerate(ls):
-        values = 1.0 - ev["accuracy"] + lmb * ev["cost"]
+        values = 1.0 - ev.accuracy + lmb * ev.cost
         j = int(np.argmin(values))
         if values[j] < solutions[lmb][1] - 1e-10:
             x, f = _minimise(problem.lagrangian(lmb), xs[j])
@@ -279,12 +271,12 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     def score_for(lmb: float):
         def score(s: FloatArray) -> FloatArray:
             r = problem.evaluate(s)
-            return 1.0 - r["accuracy"] + lmb * r["cost"]
+            return 1.0 - r.accuracy + lmb * r.cost
         return score
 
     snapped = np.array([_snap_atoms(model, cas, best_x[i], score_for(float(lam[i])))
                         for i in range(lam.size)])
-    frontier = _build_frontier(model, cas, snapped, _method(model), approximation,
+    frontier = _build_frontier(model, cas, snapped, model.method_name, approximation,
                                lambdas=lam.copy(),
                                info={"n_model_evaluations": n_coarse + problem.n_evals})
     return _finish(frontier, pareto)
@@ -308,8 +300,8 @@ def _finish(frontier: Frontier, pareto: bool) -> Frontier:
 
 
 def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
-                  budgets: FloatArray, sobol: FloatArray, scan: dict[str, Any],
-                  approximation: str | None) -> Frontier:
+                  budgets: FloatArray, sobol: FloatArray, scan: CascadeEvaluation,
+                  approximation: str | None, rng: Any) -> Frontier:
     if budgets.ndim != 1 or budgets.size == 0 or np.any(~np.isfinite(budgets)):
         raise ValueError("budgets: expected a non-empty 1-d array of finite costs")
     min_cost = float(model.costs_[cas[0]])
@@ -319,7 +311,7 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
             f"{min_cost:.6g} USD per million queries; got min {budgets.min():.6g}"
         )
     # Seed each budget with the Lagrangian frontier and the scan.
-    base = tune(model, cas, approximation=approximation, pareto=False)
+    base = tune(model, cas, approximation=approximation, pareto=False, rng=rng)
     seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
     seeds_eval = problem.evaluate(seeds_s)
     k = len(cas)
@@ -327,34 +319,34 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
 
     def acc_fun(x: FloatArray) -> tuple[float, FloatArray]:
         r = problem.evaluate(x[None, :], with_grad=True)
-        return -float(r["accuracy"][0]), -r["grad_accuracy"][0]
+        return -float(r.accuracy[0]), -r.grad_accuracy[0]
 
     for b, budget in enumerate(budgets):
-        feasible = np.flatnonzero(seeds_eval["cost"] <= budget)
-        ranked = feasible[np.argsort(-seeds_eval["accuracy"][feasible])][:3]
+        feasible = np.flatnonzero(seeds_eval.cost <= budget)
+        ranked = feasible[np.argsort(-seeds_eval.accuracy[feasible])][:3]
         starts = [seeds_s[i] for i in ranked] or [np.zeros(k - 1)]
         best_acc, best_x = -np.inf, starts[0]
         for x0 in starts:
             cons = {"type": "ineq",
-                    "fun": lambda x, B=budget: (B - problem.evaluate(x[None, :])["cost"][0]) / B,
+                    "fun": lambda x, B=budget: (B - problem.evaluate(x[None, :]).cost[0]) / B,
                     "jac": lambda x, B=budget: -problem.evaluate(
-                        x[None, :], with_grad=True)["grad_cost"][0] / B}
+                        x[None, :], with_grad=True).grad_cost[0] / B}
             res = optimize.minimize(acc_fun, x0, jac=True, method="SLSQP",
                                     bounds=[(0.0, 1.0)] * (k - 1), constraints=[cons],
                                     options={"ftol": 1e-12, "maxiter": 200})
             x = np.clip(res.x, 0.0, 1.0)
             r = problem.evaluate(x[None, :])
-            if r["cost"][0] <= budget * (1 + 1e-9) and r["accuracy"][0] > best_acc:
-                best_acc, best_x = float(r["accuracy"][0]), x
+            if r.cost[0] <= budget * (1 + 1e-9) and r.accuracy[0] > best_acc:
+                best_acc, best_x = float(r.accuracy[0]), x
         x_start = np.asarray(starts[0])
         r0 = problem.evaluate(x_start[None, :])
-        if r0["cost"][0] <= budget and r0["accuracy"][0] > best_acc:
+        if r0.cost[0] <= budget and r0.accuracy[0] > best_acc:
             best_x = x_start
 
         def score(s: FloatArray, B: float = budget) -> FloatArray:
             r = problem.evaluate(s)
-            return np.where(r["cost"] <= B * (1 + 1e-9), -r["accuracy"], np.inf)
+            return np.where(r.cost <= B * (1 + 1e-9), -r.accuracy, np.inf)
 
         out[b] = _snap_atoms(model, cas, best_x, score)
-    return _build_frontier(model, cas, out, _method(model), approximation,
+    return _build_frontier(model, cas, out, model.method_name, approximation,
                            budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._deprecation import keyword_only_after
 from .._validation import RNGLike, check_positive_int, check_rng, check_unit_pairs
 
 __all__ = ["BivariateCopula"]
@@ -265,7 +266,8 @@ class BivariateCopula(ABC):
             out = self._hinv2_0(p, 1.0 - u2)
         return np.clip(out, 0.0, 1.0)
 
-    def sample(self, n: int, rng: RNGLike = None) -> FloatArray:
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: RNGLike = None) -> FloatArray:
         """Draw ``n`` points from the copula by the conditional (Rosenblatt) method:
         U1 ~ U(0, 1), P ~ U(0, 1), U2 = hinv1(U1, P). Returns an array of shape ``(n, 2)``.
 

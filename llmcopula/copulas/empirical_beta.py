@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from .._deprecation import keyword_only_after
 from .._validation import check_positive_int, check_rng
 
 __all__ = ["EmpiricalBetaCopula", "tie_blocks"]
@@ -289,7 +290,8 @@ class EmpiricalBetaCopula:
         """Density c_n(u)."""
         return np.exp(self.logpdf(u))
 
-    def sample(self, n: int, rng: Any = None) -> FloatArray:
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: Any = None) -> FloatArray:
         """Draw ``n`` points: pick an observation uniformly, then for each coordinate a rank
         of its tie block uniformly and a Beta(rank, n + 1 − rank) variate. Shape (n, d)."""
         size = check_positive_int(n, "n")

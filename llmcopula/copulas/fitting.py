@@ -15,7 +15,8 @@ from scipy.stats import kendalltau
 
 from .._validation import check_unit_pairs
 from ._base import BivariateCopula
-from ._registry import get_family
+from .registry import _build as _make
+from .registry import get_family
 
 __all__ = ["CopulaFit", "fit_copula"]
 
@@ -305,15 +306,6 @@ def _result(
         converged=bool(converged),
         n_params=k,
     )
-
-
-def _make(cls: type[BivariateCopula], params: tuple[float, ...], rotation: int) -> BivariateCopula:
-    kwargs: dict[str, Any] = {
-        name: float(v) for name, v in zip(cls.param_names, params, strict=True)
-    }
-    if len(cls.allowed_rotations) > 1:
-        kwargs["rotation"] = rotation
-    return cls(**kwargs)
 
 
 def _loglik(copula: BivariateCopula, uc: FloatArray) -> float:

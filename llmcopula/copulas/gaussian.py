@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from .._deprecation import keyword_only_after
 from .._validation import RNGLike, check_positive_int, check_rng
 from ._base import BivariateCopula, FloatArray
 from ._bvn import bvn_cdf
@@ -161,7 +162,8 @@ class GaussianCopula(BivariateCopula):
         zero = 0.0 * np.asarray(self.rho) if np.ndim(self.rho) else 0.0
         return zero, zero
 
-    def sample(self, n: int, rng: RNGLike = None) -> FloatArray:
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: RNGLike = None) -> FloatArray:
         """Draw ``n`` points: U = Φ(Z) with Z bivariate normal of correlation ``rho``.
 
         With an array ``rho``, its shape must broadcast against ``(n,)``."""

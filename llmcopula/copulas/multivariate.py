@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import linalg, special, stats
 
+from .._deprecation import keyword_only_after
 from .._validation import RNGLike, check_finite_array, check_positive_int, check_rng
 from .gaussian import GaussianCopula
 from .nearest_correlation import nearest_correlation
@@ -154,7 +155,8 @@ class MultivariateGaussianCopula:
         out = np.where((arr == 0.0).any(axis=-1), 0.0, out)
         return np.clip(out, 0.0, arr.min(axis=-1)).reshape(arr.shape[:-1])
 
-    def sample(self, n: int, rng: RNGLike = None) -> FloatArray:
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: RNGLike = None) -> FloatArray:
         """Draw ``n`` points, U = Φ(L Z) with L L^T = corr; shape ``(n, d)``."""
         n = check_positive_int(n, "n", minimum=0)
         z = check_rng(rng).standard_normal((n, self.dim))

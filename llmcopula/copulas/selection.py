@@ -9,7 +9,7 @@ from typing import Literal
 from numpy.typing import ArrayLike
 
 from ._base import BivariateCopula
-from ._registry import FAMILY_NAMES, get_family
+from .registry import FAMILY_NAMES, get_family
 from .fitting import CopulaFit, _check_method, _fit_family, check_copula_data, sample_kendall_tau
 
 __all__ = ["select_copula"]

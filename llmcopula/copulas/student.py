@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from .._deprecation import keyword_only_after
 from .._validation import RNGLike, check_positive_int, check_rng
 from ._base import BivariateCopula, FloatArray
 from ._bvn import bvt_cdf
@@ -16,6 +17,8 @@ from .gaussian import _edges, _check_correlation
 __all__ = ["StudentTCopula"]
 
 _BIG = 1e100
+_TINY = float(np.finfo(np.float64).tiny)
+_ONE_MINUS = float(np.nextafter(1.0, 0.0))
 
 
 def _check_df(df: ArrayLike) -> Any:
@@ -96,8 +99,8 @@ class StudentTCopula(BivariateCopula):
     >>> cop = StudentTCopula(0.5, df=4)
     >>> round(float(cop.cdf([0.5, 0.5])), 6)  # 1/4 + arcsin(0.5)/(2π) for any df
     0.333333
-    >>> round(float(cop.lower_tail_dependence), 4)
-    0.25
+    >>> round(float(cop.lower_tail_dependence), 4)  # 2 t_5(-sqrt(5 (1 - 0.5) / 1.5))
+    0.2532
     """
 
     family = "student"
@@ -190,6 +193,11 @@ class StudentTCopula(BivariateCopula):
         sigma = np.sqrt((nu + x1 * x1) * ((1.0 - rho) * (1.0 + rho)) / (nu + 1.0))
         with np.errstate(invalid="ignore"):
             out = special.stdtr(nu, rho * x1 + sigma * _stdtrit(nu + 1.0, p))
+        # For 0 < p < 1 the conditional quantile lies strictly inside (0, 1). Near-degenerate
+        # conditioning (|x1| ~ 1e100) cancels rho * x1 against sigma * q in floating point and can
+        # round the result to exactly 0 or 1, where the h-function is 0 or 1 by definition
+        # instead of p; the open-interval end points keep the inverse consistent.
+        out = np.clip(out, _TINY, _ONE_MINUS)
         return np.where(p == 0.0, 0.0, np.where(p == 1.0, 1.0, out))
 
     @property
@@ -203,7 +211,8 @@ class StudentTCopula(BivariateCopula):
         lam = float(lam) if np.ndim(lam) == 0 else lam
         return lam, lam
 
-    def sample(self, n: int, rng: RNGLike = None) -> FloatArray:
+    @keyword_only_after("rng")
+    def sample(self, n: int, *, rng: RNGLike = None) -> FloatArray:
         """Draw ``n`` points: U = t_ν(Z / √(W/ν)) with Z bivariate normal of correlation
         ``rho`` and W ~ χ²_ν independent.
 

@@ -1,4 +1,5 @@
-"""Areas, % changes, Wilcoxon tests and summaries of a ``reproduce`` sweep (§7.3 of our notes).
+"""Areas, % changes, Wilcoxon tests and summaries of a ``reproduce`` sweep
+(``docs/evaluation.md``, "Error–cost area" and "Methods and the reproduction harness").
 
 Rules, stated once:
 

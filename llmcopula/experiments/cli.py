@@ -23,6 +23,7 @@ def _cascades(text: str) -> list[tuple[int, ...]]:
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    from ..cascade.methods import get_method
     from .reproduce import DEFAULT_BENCHMARKS
     from .tasks import METHODS
 
@@ -38,7 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    default=["markov-copula", "empirical-copula", "grid", "bo", "oracle"],
                    help=f"comma-separated among {','.join(METHODS)}")
     p.add_argument("--ours", default="markov-copula",
-                   choices=("markov-copula", "empirical-copula", "empirical-copula-phi"),
+                   choices=tuple(m for m in METHODS if get_method(m).is_model),
                    help="the method compared with every other one in the tables and plots")
     p.add_argument("--n-train", type=_names, default=["all"],
                    help="training-set sizes, e.g. 10,20,30,50,100,all")

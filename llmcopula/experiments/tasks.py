@@ -1,10 +1,11 @@
 """The units of work of ``llmcopula reproduce``: one (benchmark, chain, n, seed, cascade, method).
 
-A task fits the Markov-copula model (calibrators and marginals; cached per process, since every
-cascade and method of one training subsample shares it) on a training subsample, runs one
-tuning method on one cascade, scores its frontier on the full test split with the shared
-routing code (:func:`~llmcopula.cascade.evaluate_frontier`) and returns one tidy row per
-frontier point. A failure becomes one row with ``status="failed"`` and the error message; it is
+A task runs one method of the registry (:mod:`llmcopula.cascade.methods`) on one cascade of a
+training subsample: the method's shared fit (a fitted model, or the chain's calibrators; cached
+per process, since every cascade of one subsample shares it), its per-cascade preparation and
+its tuning, each timed; it scores the frontier on the full test split with the shared routing
+code (:func:`~llmcopula.cascade.evaluate_frontier`) and returns one tidy row per frontier
+point. A failure becomes one row with ``status="failed"`` and the error message; it is
 never dropped. Everything random is derived from the task's coordinates with
 :class:`numpy.random.SeedSequence`, so a task gives the same numbers in any process or cluster.
 """
@@ -21,8 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..cascade import EmpiricalCopulaModel, MarkovCopulaModel, evaluate_frontier, tune
-from ..cascade.baselines import bayes_opt, grid_search, oracle_frontier
+from ..cascade.methods import Fitted, MethodOptions, get_method, method_names
 from ..datasets import ChainLog, load_benchmark
 
 __all__ = ["ReproduceConfig", "Task", "make_tasks", "run_task", "train_subsample",
@@ -31,7 +31,7 @@ __all__ = ["ReproduceConfig", "Task", "make_tasks", "run_task", "train_subsample
 OURS = "markov-copula"
 EMPIRICAL = "empirical-copula"
 EMPIRICAL_PHI = "empirical-copula-phi"  # target="confidence": the calibrated-confidence objective
-METHODS = (OURS, EMPIRICAL, EMPIRICAL_PHI, "grid", "bo", "oracle", "grid-labels", "bo-labels")
+METHODS = method_names()
 ALL_N = "all"
 
 COLUMNS = ["task_id", "benchmark", "chain", "cascade", "k", "n_train", "n_used", "seed", "method",
@@ -137,71 +137,64 @@ def make_tasks(benchmarks: list[str], chains: list[str], methods: list[str],
     return tasks
 
 
-# Fitted models of the latest training subsamples of this process (tasks arrive grouped).
-_MODELS: OrderedDict[tuple[Any, ...], tuple[MarkovCopulaModel, ChainLog, float, list[str]]] = (
-    OrderedDict())
+# Shared fits of the latest training subsamples of this process (tasks arrive grouped).
+_FITS: OrderedDict[tuple[Any, ...], tuple[Fitted, float, list[str]]] = OrderedDict()
 
 
-def _fitted(task: Task) -> tuple[MarkovCopulaModel, ChainLog, float, list[str]]:
-    """(model, training subsample, fit seconds, fit warnings). The fit's warnings are kept with
-    the model and reported by every task that uses it, whichever process fitted it first."""
-    key = (task.benchmark, task.chain, task.n_train, task.seed, task.config.family,
-           task.config.base_seed)
-    if key not in _MODELS:
-        full = load_benchmark(task.benchmark, task.chain, split="train")
-        idx = train_subsample(task.benchmark, full.n_queries, task.n_train, task.seed,
-                              task.config.base_seed)
-        train = full.take(idx)
+def _options(task: Task) -> MethodOptions:
+    cfg = task.config
+    return MethodOptions(n_lambdas=cfg.n_lambdas, family=cfg.family, n_calls=cfg.bo_calls,
+                         acq_optimizer=cfg.bo_acq_optimizer)
+
+
+def _train(task: Task) -> ChainLog:
+    full = load_benchmark(task.benchmark, task.chain, split="train")
+    idx = train_subsample(task.benchmark, full.n_queries, task.n_train, task.seed,
+                          task.config.base_seed)
+    return full.take(idx)
+
+
+def _fitted(task: Task, train: ChainLog) -> tuple[Fitted, float, list[str]]:
+    """(the method's shared fit, fit seconds, fit warnings). The fit's warnings are kept with
+    it and reported by every task that uses it, whichever process fitted it first."""
+    method = get_method(task.method)
+    options = _options(task)
+    fit_key = method.fit_key(options)
+    if fit_key is None:
+        return method.fit(train, options), 0.0, []
+    key = (task.benchmark, task.chain, task.n_train, task.seed, task.config.base_seed, fit_key)
+    if key not in _FITS:
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = MarkovCopulaModel(family=task.config.family).fit(train)
-        _MODELS[key] = (model, train, time.perf_counter() - start,
-                        [str(w.message) for w in caught])
-        while len(_MODELS) > 4:
-            _MODELS.popitem(last=False)
-    return _MODELS[key]
+            fitted = method.fit(train, options)
+        _FITS[key] = (fitted, time.perf_counter() - start, [str(w.message) for w in caught])
+        while len(_FITS) > 4:
+            _FITS.popitem(last=False)
+    return _FITS[key]
 
 
 def _run_method(task: Task, test: ChainLog, fit_warnings: list[str]
                 ) -> tuple[Any, float, float, float, int]:
-    """(frontier with test values, fit_s, prep_s, tune_s, n_used); appends the model fit's
+    """(frontier with test values, fit_s, prep_s, tune_s, n_used); appends the shared fit's
     warnings to ``fit_warnings``."""
+    method = get_method(task.method)
+    options = _options(task)
     cas = task.cascade
-    if task.method == "oracle":
+    if method.needs_test:
         start = time.perf_counter()
-        front = oracle_frontier(test, cas)
+        front = method.frontier(Fitted(), test, test, cas, options, None)
         return front, 0.0, 0.0, time.perf_counter() - start, 0
-    model, train, fit_s, fit_msgs = _fitted(task)
+    train = _train(task)
+    fitted, fit_s, fit_msgs = _fitted(task, train)
     fit_warnings.extend(fit_msgs)
-    seed = _task_seed(task)
-    cfg = task.config
-    prep_s = 0.0
     start = time.perf_counter()
-    if task.method == OURS:
-        for a, b in zip(cas[:-1], cas[1:]):
-            model.pair_fit(a, b)
-        prep_s = time.perf_counter() - start
-        start = time.perf_counter()
-        front = tune(model, cas, n_lambdas=cfg.n_lambdas, rng=seed)
-    elif task.method in (EMPIRICAL, EMPIRICAL_PHI):
-        # cheap to fit (ranks and calibrators), so fitted per task; the fit counts as prep
-        target = "confidence" if task.method == EMPIRICAL_PHI else "correct"
-        model = EmpiricalCopulaModel(target=target).fit(train)
-        prep_s = time.perf_counter() - start
-        start = time.perf_counter()
-        front = tune(model, cas, n_lambdas=cfg.n_lambdas, rng=seed)
-    elif task.method in ("grid", "grid-labels"):
-        front = grid_search(model, train, cas,
-                            score="labels" if task.method == "grid-labels" else "confidence")
-    else:
-        from ..cascade.baselines import SkoptGP
-
-        front = bayes_opt(model, train, cas, n_lambdas=cfg.n_lambdas, n_calls=cfg.bo_calls,
-                          score="labels" if task.method == "bo-labels" else "confidence",
-                          minimizer=SkoptGP(acq_optimizer=cfg.bo_acq_optimizer), rng=seed)
+    prepared = method.prepare(fitted, train, cas, options)
+    prep_s = time.perf_counter() - start
+    start = time.perf_counter()
+    front = method.frontier(prepared, train, test, cas, options, _task_seed(task))
     tune_s = time.perf_counter() - start
-    front = evaluate_frontier(front, test, model=model)
+    front = method.score(front, prepared, test)
     return front, fit_s, prep_s, tune_s, train.n_queries
 
 

@@ -16,7 +16,8 @@ linear predictors ``(lambda_f + b, tau + (lambda_f + b + lambda_s)/2, lambda_s)`
 ``sum_r X_r^T (diag p_r - p_r p_r^T) X_r``. We maximise it with ``scipy.optimize.minimize``
 (``trust-exact``, analytic gradient and Hessian) on a sum-to-zero basis of ``lambda``; the
 inverse information gives the standard errors. This is the principled aggregator of a *subset*
-of queried pairs that LLM-Blender's MaxLogits/MaxWins lack (ensemble-methods spec, section 5.6).
+of queried pairs that LLM-Blender's MaxLogits/MaxWins lack (Jiang, Ren & Lin 2023,
+arXiv 2306.02561, aggregate a full comparison matrix).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from scipy.linalg import null_space
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import expit
 
-from .._validation import check_finite_array, check_positive_int
+from .._estimator import BaseEstimator
+from .._validation import check_finite_array, check_is_fitted, check_positive_int
 from ._checks import check_logit_matrix
 from .matrix import PairwiseMatrix
 
@@ -248,7 +250,7 @@ def _damped_newton(d: _Problem, x0: NDArray[np.float64], tol: float, max_iter: i
     return OptimizeResult(x=x, fun=fx, jac=g, nit=it, success=bool(np.max(np.abs(g)) <= tol))
 
 
-class BradleyTerry:
+class BradleyTerry(BaseEstimator):
     """Maximum-likelihood Bradley-Terry-Davidson model with a first-position bias.
 
     Parameters
@@ -436,8 +438,7 @@ class BradleyTerry:
 
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:
-        if not hasattr(self, "strengths_"):
-            raise ValueError("BradleyTerry: call fit before using the model")
+        check_is_fitted(self, "strengths_", hint="fit(first, second, outcome)")
 
     def params_vector(self) -> NDArray[np.float64]:
         """``(lambda, b, log nu)`` as one vector (``log nu = -inf`` without a tie model)."""

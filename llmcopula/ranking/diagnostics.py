@@ -1,7 +1,7 @@
 """Diagnostics of a pairwise judge: order-swap consistency and intransitive cycles.
 
-* **Order-swap consistency** (theme 9 of the ensemble-methods spec; e.g. GPT-4 verdicts that flip
-  in 12.9% of swapped pairs, lm-sys/FastChat #3911): the verdict on ``(i, j)`` is stable when
+* **Order-swap consistency** (LLM judges depend on the presentation order; e.g. GPT-4 verdicts
+  that flip in 12.9% of swapped pairs, lm-sys/FastChat #3911): the verdict on ``(i, j)`` is stable when
   ``sign(M_ij) = -sign(M_ji)``. Unstable pairs can be filtered out (:func:`filter_swap_consistent`).
   The mean of ``(M_ij + M_ji)/2`` over the pairs estimates an additive position bias.
 * **Intransitivity**: a triad is cyclic when ``i > j > k > i`` under the debiased verdicts

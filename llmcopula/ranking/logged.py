@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..calibration import PlattCalibrator
+
 if TYPE_CHECKING:
     from ..datasets import ChainLog
 
@@ -62,7 +64,7 @@ class LoggedAnswer:
 def calibrate_pool_confidence(train: ChainLog, log: ChainLog) -> NDArray[np.float64]:
     """Calibrated P(correct) of every (query, model) of ``log``, fitted on ``train``.
 
-    One :class:`llmcopula.cascade.PlattCalibrator` (``transform="one-sided"``, the paper's
+    One :class:`llmcopula.calibration.PlattCalibrator` (``transform="one-sided"``, the paper's
     ``xi = -log(1 - e^raw)`` for token log-probabilities) per model, fitted on the train split.
 
     Examples
@@ -72,8 +74,6 @@ def calibrate_pool_confidence(train: ChainLog, log: ChainLog) -> NDArray[np.floa
     >>> c.shape, bool(((c > 0) & (c < 1)).all())
     ((1531, 9), True)
     """
-    from ..cascade.calibration import PlattCalibrator  # the cascade package is heavier to import
-
     if tuple(train.models) != tuple(log.models):
         raise ValueError(f"log: its models {log.models} differ from train's {train.models}")
     out = np.empty(log.confidence.shape)

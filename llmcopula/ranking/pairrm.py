@@ -7,8 +7,7 @@ for *one* presentation order, so that :class:`~llmcopula.ranking.PairwiseMatrix`
 both-order debiasing and counts the calls itself.
 
 Needs the ``llm-blender`` package (``pip install "llmcopula[pairrm]"``), which pins
-``transformers`` versions of its own (see LLM-Blender #10 and the TRL pins in the
-ensemble-methods spec, theme 6): it is imported lazily, only by
+``transformers`` versions of its own (see LLM-Blender issue #10): it is imported lazily, only by
 :meth:`PairRMComparator.from_local_checkpoint`. **Nothing here downloads weights**: the
 checkpoint must already be on local disk, or pass a ``Blender`` you loaded yourself.
 """

@@ -1,6 +1,7 @@
 """Simulated pairwise judgements with known qualities, position bias and noise.
 
-The latent-quality model of the ensemble-methods spec (section 3.6):
+A latent-quality model of a pairwise judge, as in the pairwise ranking of LLM-Blender (Jiang, Ren
+& Lin 2023, arXiv 2306.02561) with an additive position bias:
 ``M_ij = mu_i - mu_j + b + eps_ij`` with i.i.d. ``eps_ij ~ N(0, sigma^2)`` for every ordered pair,
 so that the debiased ``s_ij = M_ij - M_ji = 2(mu_i - mu_j) + eps_ij - eps_ji``. Outcome records
 from the Bradley-Terry-Davidson model are drawn by :func:`simulate_comparisons`.

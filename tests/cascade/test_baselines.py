@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcopula.cascade import MarkovCopulaModel, pareto_mask, score_cascade
+from llmcopula.cascade import MarkovCopulaModel, evaluate_frontier, score_cascade
 from llmcopula.cascade.baselines import (
     GRID_QUANTILES,
     RandomSearch,
@@ -17,7 +17,6 @@ from llmcopula.cascade.baselines import (
     grid_scores,
     grid_search,
     oracle_frontier,
-    pareto_mask_fast,
     quantile_thresholds,
     score_thresholds,
 )
@@ -75,20 +74,13 @@ def test_grid_scores_equal_a_naive_loop_over_candidates(n, k, seed, levels):
         assert cost[idx] == pytest.approx(np.mean([cum_cost[s] for s in stage]), rel=1e-12)
 
 
-@settings(max_examples=60)
-@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=40))
-def test_pareto_mask_fast_equals_reference_pareto_mask(points):
-    cost, acc = np.array(points, dtype=float).T
-    np.testing.assert_array_equal(pareto_mask_fast(cost, acc), pareto_mask(cost, acc))
-
-
 def test_grid_search_uses_the_papers_40_quantiles_and_returns_a_pareto_front(mmlu):
     model, train = mmlu
     assert GRID_QUANTILES.size == 40
     np.testing.assert_allclose(GRID_QUANTILES[[0, -1]], [0.01, 0.985])
     cas = (0, 2, 4)
-    front = grid_search(model, train, cas)
-    everything = grid_search(model, train, cas, pareto=False)
+    front = grid_search(train, cas)
+    everything = grid_search(train, cas, pareto=False)
     assert front.info["n_candidates"] == everything.info["n_candidates"] == 40 ** 2
     assert np.all(np.diff(front.cost) > 0) and np.all(np.diff(front.accuracy) > 0)
     # No candidate beats a frontier point: for each candidate, some point is cheaper-or-equal
@@ -109,7 +101,7 @@ def test_grid_search_uses_the_papers_40_quantiles_and_returns_a_pareto_front(mml
 
 def test_grid_labels_variant_scores_training_labels(mmlu):
     model, train = mmlu
-    front = grid_search(model, train, (1, 3), score="labels")
+    front = grid_search(train, (1, 3), score="labels")
     ref = score_cascade(train, (1, 3), front.thresholds, confidence=model.calibrate(train))
     assert front.method == "grid-labels"
     np.testing.assert_allclose(front.accuracy, ref["accuracy"], atol=1e-12)
@@ -118,7 +110,7 @@ def test_grid_labels_variant_scores_training_labels(mmlu):
 @pytest.mark.slow
 def test_grid_search_handles_the_full_k5_grid_of_2_56_million_candidates(mmlu):
     model, train = mmlu
-    front = grid_search(model, train, (0, 1, 2, 3, 4))
+    front = grid_search(train, (0, 1, 2, 3, 4))
     assert front.info["n_candidates"] == 40 ** 4 == 2_560_000
     assert len(front) > 10 and np.all(np.diff(front.cost) > 0)
 
@@ -138,9 +130,12 @@ def test_random_search_minimizer_follows_the_adapter_protocol():
 def test_bayes_opt_is_reproducible_and_warm_start_never_hurts(mmlu):
     model, train = mmlu
     kw = dict(n_lambdas=4, n_calls=10, minimizer=RandomSearch(), rng=3, pareto=False)
-    a = bayes_opt(model, train, (0, 2, 4), **kw)
-    b = bayes_opt(model, train, (0, 2, 4), **kw)
+    a = bayes_opt(train, (0, 2, 4), **kw)
+    b = bayes_opt(train, (0, 2, 4), **kw)
     np.testing.assert_array_equal(a.thresholds, b.thresholds)
+    import inspect
+
+    assert inspect.signature(bayes_opt).parameters["rng"].default is None
     assert a.method == "bo" and a.lambdas.size == 4
     objective = 1 - a.accuracy + a.lambdas * a.cost
     # Each λ's run also evaluated the previous (larger) λ's point: its objective is no worse.
@@ -155,9 +150,9 @@ def test_bayes_opt_skopt_adapter_smoke_without_deprecation_warnings(mmlu):
     model, train = mmlu
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
-        front = bayes_opt(model, train, (0, 4), lambdas=[1e-3], n_calls=15,
+        front = bayes_opt(train, (0, 4), lambdas=[1e-3], n_calls=15,
                           minimizer=SkoptGP(n_initial_points=5), rng=0)
-    grid = grid_search(model, train, (0, 4))
+    grid = grid_search(train, (0, 4))
     best_grid = np.min(1 - grid.accuracy + 1e-3 * grid.cost)
     # 15 GP-EI evaluations of a 1-d step function get within 0.01 of the 40-point grid.
     assert 1 - front.accuracy[0] + 1e-3 * front.cost[0] <= best_grid + 0.01
@@ -166,11 +161,54 @@ def test_bayes_opt_skopt_adapter_smoke_without_deprecation_warnings(mmlu):
 def test_bayes_opt_rejects_bad_input(mmlu):
     model, train = mmlu
     with pytest.raises(ValueError, match="^lambdas"):
-        bayes_opt(model, train, (0, 4), lambdas=[-1.0], minimizer=RandomSearch())
+        bayes_opt(train, (0, 4), lambdas=[-1.0], minimizer=RandomSearch())
     with pytest.raises(ValueError, match="^score"):
-        grid_search(model, train, (0, 4), score="votes")
-    with pytest.raises(ValueError, match="^model"):
+        grid_search(train, (0, 4), score="votes")
+    with pytest.raises(ValueError, match="^calibrators: expected one per model of the log"):
+        grid_search(train, (0, 4), calibrators=model.calibrators_[:2])
+    with pytest.raises(ValueError, match="^calibrators: expected fitted calibrators"):
+        grid_search(train, (0, 4), calibrators=[object()] * 5)
+    with pytest.raises(ValueError, match="^costs: expected 5 finite non-negative"):
+        bayes_opt(train, (0, 4), costs=[1.0, 2.0], minimizer=RandomSearch())
+    with pytest.raises(ValueError, match="^log: expected a ChainLog"):
+        grid_search(train.confidence, (0, 4))
+    with pytest.raises(ValueError, match="^rng: expected None, an int seed"):
+        bayes_opt(train, (0, 4), n_lambdas=2, minimizer=RandomSearch(), rng="seed")
+
+
+def test_baselines_by_default_share_the_calibrators_and_costs_of_a_fitted_model(mmlu):
+    """Calibrators fitted on the training log are the cascade model's own (the same Platt fit),
+    so the baseline frontier is the one computed from the model's calibrators and costs."""
+    model, train = mmlu
+    own = grid_search(train, (0, 2, 4))
+    given_ = grid_search(train, (0, 2, 4), calibrators=model.calibrators_, costs=model.costs_)
+    for attr in ("thresholds", "raw_thresholds", "accuracy", "cost", "stage_probabilities"):
+        np.testing.assert_array_equal(getattr(own, attr), getattr(given_, attr))
+    test = load_benchmark("mmlu", "llama", split="test")
+    a = evaluate_frontier(own, test, calibrators=model.calibrators_)
+    b = evaluate_frontier(own, test, model=model)
+    np.testing.assert_array_equal(a.test_accuracy, b.test_accuracy)
+    np.testing.assert_array_equal(a.test_cost, b.test_cost)
+
+
+def test_the_model_first_form_still_works_with_a_deprecation_warning(mmlu):
+    model, train = mmlu
+    with pytest.warns(DeprecationWarning, match=r"grid_search\(model, log, ...\)"):
+        old = grid_search(model, train, (1, 3), score="labels")
+    new = grid_search(train, (1, 3), score="labels", calibrators=model.calibrators_,
+                      costs=model.costs_)
+    np.testing.assert_array_equal(old.thresholds, new.thresholds)
+    np.testing.assert_array_equal(old.raw_thresholds, new.raw_thresholds)
+    kw = dict(n_lambdas=3, n_calls=6, minimizer=RandomSearch(), rng=1)
+    with pytest.warns(DeprecationWarning, match=r"bayes_opt\(model, log, ...\)"):
+        old = bayes_opt(model, train, (0, 4), **kw)
+    np.testing.assert_array_equal(old.thresholds, bayes_opt(train, (0, 4), **kw).thresholds)
+    with pytest.raises(ValueError, match="^model: not fitted yet"), \
+            pytest.warns(DeprecationWarning):
         grid_search(MarkovCopulaModel(), train, (0, 4))
+    other = load_benchmark("mmlu", "qwen_oai", split="train")
+    with pytest.raises(ValueError, match="^log: its models"), pytest.warns(DeprecationWarning):
+        grid_search(model, other, (0, 1))
 
 
 def test_oracle_point_and_curve_by_hand():
@@ -200,11 +238,3 @@ def test_oracle_upgrades_cheapest_queries_first_and_bounds_every_router():
     assert np.all(res["accuracy"] <= best + 1e-12)
 
 
-@pytest.mark.parametrize("name", ["grid", "oracle", "bayesopt"])
-def test_docstring_examples_of_the_baselines_run(name):
-    import doctest
-    import importlib
-
-    module = importlib.import_module(f"llmcopula.cascade.baselines.{name}")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -8,8 +8,6 @@ symmetrically about v_1 and v_m), half of it uniformly on each side of v_k.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -260,9 +258,3 @@ def test_shapes_follow_the_input():
     assert m.cdf(0.5).shape == () and m.ppf(0.5).shape == ()
     assert m.cdf(np.full((2, 3), 0.5)).shape == (2, 3)
     assert m.ppf(np.full((2, 3), 0.5)).shape == (2, 3)
-
-
-def test_docstring_examples_run():
-    module = importlib.import_module("llmcopula.cascade.empirical_marginal")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

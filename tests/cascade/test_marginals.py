@@ -9,7 +9,7 @@ import pytest
 from scipy import integrate, stats
 
 from llmcopula.cascade._betamix import fit_beta_mixture
-from llmcopula.cascade.calibration import PlattCalibrator
+from llmcopula.calibration import PlattCalibrator
 from llmcopula.cascade.marginals import ConfidenceMarginal
 
 DATA = Path(__file__).parents[2] / "llmcopula" / "datasets" / "data" / "cascades"

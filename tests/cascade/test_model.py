@@ -58,8 +58,8 @@ def test_always_deferring_charges_every_model(mmlu_model):
 @given(st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3), st.integers(0, 2),
        st.floats(0.0, 0.5))
 def test_cost_is_monotone_in_every_threshold(mmlu_model, t, j, step):
-    """Raising a threshold defers more queries, so the expected cost cannot fall
-    (ecosystem §3.3 item 10), and it stays within [c_1, Σc]."""
+    """Raising a threshold defers more queries, so the expected cost cannot fall, and it
+    stays within [c_1, Σc]."""
     t = np.array(t)
     t2 = t.copy()
     t2[j] = min(1.0, t2[j] + step)
@@ -74,7 +74,7 @@ def test_cost_is_monotone_in_every_threshold(mmlu_model, t, j, step):
 @given(st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4))
 def test_stage_probabilities_bookkeeping(mmlu_model, t):
     """Stop probabilities lie in [0, 1] and sum to 1; reaching a stage is non-increasing in
-    depth (ecosystem §3.3 item 11)."""
+    depth."""
     for approx in ("exact", "event-markov"):
         p = mmlu_model.predict(t, approximation=approx).stage_probabilities[0]
         assert np.all(p >= -1e-12) and np.all(p <= 1 + 1e-12)
@@ -87,8 +87,9 @@ def test_stage_probabilities_bookkeeping(mmlu_model, t):
 @pytest.mark.parametrize("cascade", [(0, 4), (0, 2, 4), (1, 2, 3, 4), (0, 1, 2, 3, 4)])
 def test_exact_recursion_matches_simulation_from_the_fitted_model(qwen_model, mmlu_model,
                                                                    cascade):
-    """Monte Carlo from the fitted law (ecosystem §3.3 item 12): accuracy, cost and stage
-    probabilities within 4 standard errors, for k = 2..5 (on a chain with atoms too)."""
+    """Monte Carlo from the fitted law (an implementation independent of the recursion):
+    accuracy, cost and stage probabilities within 4 standard errors, for k = 2..5 (on a chain
+    with atoms too)."""
     rng = np.random.default_rng(sum(cascade))
     for model in (mmlu_model, qwen_model):
         if max(cascade) >= len(model.models_):

@@ -20,7 +20,7 @@ def independent_model():
 
 def objective(model, cascade, s, lam):
     r = model.evaluate_quantile(s, cascade)
-    return 1 - r["accuracy"] + lam * r["cost"]
+    return 1 - r.accuracy + lam * r.cost
 
 
 def test_two_stage_optimum_matches_the_closed_form_under_independence(independent_model):
@@ -28,7 +28,7 @@ def test_two_stage_optimum_matches_the_closed_form_under_independence(independen
     λ·c_2, so the optimal threshold is t* = E[Φ_2] − λ·c_2."""
     m = independent_model
     lams = np.array([1e-5, 1e-4, 5e-4])
-    f = tune(m, (0, 3), lambdas=lams, pareto=False)
+    f = tune(m, (0, 3), lambdas=lams, pareto=False, rng=0)
     expected = m.marginals_[3].mean - lams * m.costs_[3]
     order = np.argsort(f.lambdas)
     np.testing.assert_allclose(f.thresholds[order, 0], expected, atol=2e-4)
@@ -40,8 +40,8 @@ def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
     the tuned thresholds by more than the optimiser tolerance."""
     k = len(cascade)
     lams = np.array([0.0, 2e-4, 1e-3, 4e-3])
-    f = tune(model, cascade, lambdas=lams, pareto=False, polish=True)
-    fast = tune(model, cascade, lambdas=lams, pareto=False)
+    f = tune(model, cascade, lambdas=lams, pareto=False, polish=True, rng=0)
+    fast = tune(model, cascade, lambdas=lams, pareto=False, rng=0)
     if k == 2:
         grid = np.linspace(0, 1, 2001)[:, None]
     else:
@@ -49,8 +49,8 @@ def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
         grid = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
     ev = [model.evaluate_quantile(chunk, cascade)
           for chunk in np.array_split(grid, max(1, grid.shape[0] // 1000))]
-    acc = np.concatenate([e["accuracy"] for e in ev])
-    cost = np.concatenate([e["cost"] for e in ev])
+    acc = np.concatenate([e.accuracy for e in ev])
+    cost = np.concatenate([e.cost for e in ev])
     for p, lam in enumerate(f.lambdas):
         tuned = objective(model, cascade, model.to_quantile(f.thresholds[p], cascade), lam)[0]
         brute = np.min(1 - acc + lam * cost)
@@ -63,7 +63,7 @@ def test_optimiser_is_at_least_as_good_as_brute_force(model, cascade):
 
 
 def test_frontier_is_monotone_and_spans_the_costs(model):
-    f = tune(model, (0, 1, 2, 3, 4))
+    f = tune(model, (0, 1, 2, 3, 4), rng=0)
     assert len(f) >= 20
     assert np.all(np.diff(f.cost) > 0)
     assert np.all(np.diff(f.accuracy) > 0)
@@ -76,7 +76,7 @@ def test_frontier_is_monotone_and_spans_the_costs(model):
 
 def test_frontier_has_no_local_optimum_jumps(model):
     """Along the λ path each point is optimal for its λ among all frontier points' thresholds."""
-    f = tune(model, (0, 2, 3, 4))
+    f = tune(model, (0, 2, 3, 4), rng=0)
     s = model.to_quantile(f.thresholds, (0, 2, 3, 4))
     for p, lam in enumerate(f.lambdas):
         values = objective(model, (0, 2, 3, 4), s, lam)
@@ -87,9 +87,9 @@ def test_frontier_has_no_local_optimum_jumps(model):
 
 def test_budget_form_respects_the_budget_and_beats_lagrangian_points(model):
     cas = (0, 2, 4)
-    f = tune(model, cas)
+    f = tune(model, cas, rng=0)
     budgets = np.array([30.0, 60.0, 150.0, 400.0])
-    fb = tune(model, cas, budgets=budgets)
+    fb = tune(model, cas, budgets=budgets, rng=0)
     assert np.all(fb.cost <= budgets * (1 + 1e-6))
     for b, budget in enumerate(budgets):
         feasible = f.accuracy[f.cost <= budget]
@@ -101,6 +101,19 @@ def test_tuning_is_deterministic_given_rng(model):
     a = tune(model, (0, 2, 4), n_lambdas=10, rng=3)
     b = tune(model, (0, 2, 4), n_lambdas=10, rng=3)
     np.testing.assert_array_equal(a.thresholds, b.thresholds)
+    c = tune(model, (0, 2, 4), n_lambdas=10, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(a.thresholds, c.thresholds)  # a seed and its Generator agree
+    budgets = [60.0, 120.0]
+    d = tune(model, (0, 2, 4), budgets=budgets, rng=5)
+    e = tune(model, (0, 2, 4), budgets=budgets, rng=5)
+    np.testing.assert_array_equal(d.thresholds, e.thresholds)
+
+
+def test_rng_defaults_to_none(model):
+    import inspect
+
+    assert inspect.signature(tune).parameters["rng"].default is None
+    assert len(tune(model, (0, 4), n_lambdas=4)) >= 1  # fresh entropy works
 
 
 def test_bad_inputs_raise(model):

@@ -17,8 +17,6 @@ Tolerances:
 
 from __future__ import annotations
 
-import doctest
-import importlib
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -426,11 +424,6 @@ def test_from_data_rejects_nan():
     with pytest.raises(ValueError, match="^x: contains 1 NaN"):
         EmpiricalBetaCopula.from_data([[0.1, 0.2], [np.nan, 0.3]])
 
-
-def test_docstring_examples_run():
-    module = importlib.import_module("llmcopula.copulas.empirical_beta")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_logpdf_is_finite_where_every_kernel_density_underflows():

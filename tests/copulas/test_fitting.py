@@ -13,7 +13,7 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from llmcopula.copulas import CopulaFit, IndependenceCopula, fit_copula, pseudo_observations
-from llmcopula.copulas._registry import get_family
+from llmcopula.copulas.registry import get_family
 from llmcopula.copulas.fitting import EDGE_EPS, kendall_tau_se
 
 # (family, rotation, true parameters): every family, several rotations, both signs of tau.

@@ -148,12 +148,6 @@ def test_invalid_theta_raises_value_error_naming_theta(bad):
         FrankCopula(bad)
 
 
-def test_copula_is_immutable():
-    cop = FrankCopula(2.0)
-    with pytest.raises(AttributeError):
-        cop.theta = 3.0  # type: ignore[misc]
-
-
 def test_statsmodels_is_not_needed_for_the_negative_theta_density():
     # Frank with -theta is the 90-degree rotation of theta: c_{-theta}(u, v) = c_theta(1-u, v).
     u = np.random.default_rng(4).random((1000, 2))

@@ -123,9 +123,3 @@ def test_per_row_parameters_equal_a_loop_over_scalar_copulas(rotation):
 def test_invalid_theta_raises_value_error_naming_theta(bad):
     with pytest.raises(ValueError, match="^theta"):
         GumbelCopula(bad)
-
-
-def test_copula_is_immutable():
-    cop = GumbelCopula(2.0)
-    with pytest.raises(AttributeError):
-        cop.theta = 3.0  # type: ignore[misc]

@@ -9,7 +9,7 @@ import pytest
 import pyvinecopulib as pv
 
 from llmcopula.copulas import IndependenceCopula, fit_copula, pseudo_observations, select_copula
-from llmcopula.copulas._registry import FAMILY_NAMES, get_family
+from llmcopula.copulas.registry import FAMILY_NAMES, get_family
 
 PV_FAMILY = {
     "independence": pv.families.indep,

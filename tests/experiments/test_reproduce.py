@@ -76,12 +76,11 @@ def test_subsamples_are_deterministic_shared_across_chains_and_distinct_across_s
 
 
 def test_failures_are_recorded_and_counted_not_dropped(tmp_path, monkeypatch):
-    import llmcopula.experiments.tasks as tasks_mod
-
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tasks_mod, "grid_search", broken)
+    # The registry's grid method calls the baseline through its package at run time.
+    monkeypatch.setattr("llmcopula.cascade.baselines.grid_search", broken)
     cfg = ReproduceConfig(n_lambdas=3)
     tasks = make_tasks(["mmlu"], ["qwen_oai"], ["markov-copula", "grid"], ["all"], 1, cfg,
                        cascades=[(0, 3)])

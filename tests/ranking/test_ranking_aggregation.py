@@ -1,4 +1,5 @@
-"""MaxLogits, MaxWins, bubble selection, ranks and reference rewards (spec section 3.6)."""
+"""MaxLogits, MaxWins, bubble selection, ranks and reference rewards (LLM-Blender's aggregators,
+Jiang, Ren & Lin 2023, arXiv 2306.02561)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Bayesian-optimisation baseline: one Gaussian-process BO run per cost sensitivity λ.
 
 The paper's later versions compare against "selecting confidence thresholds using Bayesian
-optimization" without stating the configuration (§6.2 of our notes). Our configuration (our
-choice, stated in full):
+optimization" without stating the configuration. Our configuration (our choice, stated in full;
+see also ``docs/evaluation.md``):
 
 * objective, for each λ of the *same* grid as the Markov-copula tuner
   (:func:`~llmcopula.cascade.default_lambdas` of the cascade's costs):
@@ -32,11 +32,13 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ...calibration import Calibrator, raw_thresholds
 from ...datasets import ChainLog
 from ..cascades import check_cascade
 from ..frontier import Frontier
+from ..routing import pareto_mask
 from ..tuning import default_lambdas
-from ._empirical import pareto_mask_fast, score_thresholds, stage_values
+from ._empirical import accepts_model_first, baseline_inputs, score_thresholds, stage_values
 
 __all__ = ["Minimizer", "SkoptGP", "RandomSearch", "bayes_opt", "quantile_thresholds"]
 
@@ -132,20 +134,25 @@ def default_n_calls(k: int) -> int:
     return 20 + 10 * (k - 1)
 
 
-def bayes_opt(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
+@accepts_model_first
+def bayes_opt(log: ChainLog, cascade: Sequence[int] | None = None, *,
+              calibrators: Sequence[Calibrator] | None = None, costs: ArrayLike | None = None,
               lambdas: ArrayLike | None = None, n_lambdas: int = 30, n_calls: int | None = None,
               score: str = "confidence", minimizer: Minimizer | None = None,
-              warm_start: bool = True, pareto: bool = True, rng: Any = 0) -> Frontier:
+              warm_start: bool = True, pareto: bool = True, rng: Any = None) -> Frontier:
     """The BO baseline: per λ, minimise the empirical training Lagrangian with a GP.
 
     Parameters
     ----------
-    model : MarkovCopulaModel
-        A fitted model (its calibrators, costs and raw-threshold mapping are used).
     log : ChainLog
         The training log.
     cascade : sequence of int, optional
         Chain indices; default the whole chain.
+    calibrators : sequence of Calibrator, optional
+        One fitted calibrator per model of ``log``; default Platt calibrators fitted on ``log``
+        (see :func:`~llmcopula.cascade.baselines.grid_search`).
+    costs : array_like of shape (K,), optional
+        Mean cost of one call of each model, USD per million queries; default the log's.
     lambdas : array_like, optional
         Cost sensitivities; default ``default_lambdas(costs, n_lambdas)``, the tuner's grid.
     n_calls : int, optional
@@ -156,8 +163,10 @@ def bayes_opt(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
         Default :class:`SkoptGP` (needs the ``baselines`` extra).
     warm_start : bool
         Also evaluate the previous λ's best point (λ is processed from large to small).
-    rng : int or None
-        Seed; run i uses ``SeedSequence(rng).spawn`` child i.
+    rng : None, int or Generator, default None
+        Seed; run i uses ``SeedSequence(rng).spawn`` child i (a Generator seeds the sequence
+        with one draw). The default was ``0`` before this release: pass ``rng=0`` for the
+        earlier results.
 
     Returns
     -------
@@ -165,23 +174,24 @@ def bayes_opt(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
         ``method="bo"`` (``"bo-labels"`` with labels); predicted values are empirical training
         values.
 
+    Notes
+    -----
+    The earlier form ``bayes_opt(model, log, cascade, ...)`` still works for one release, with a
+    ``DeprecationWarning``.
+
     Examples
     --------
     >>> from llmcopula.datasets import load_benchmark
-    >>> from llmcopula.cascade import MarkovCopulaModel
     >>> train = load_benchmark("mmlu", "llama", split="train")
-    >>> model = MarkovCopulaModel().fit(train)
-    >>> front = bayes_opt(model, train, (0, 4), n_lambdas=3, n_calls=8,
-    ...                   minimizer=RandomSearch())
+    >>> front = bayes_opt(train, (0, 4), n_lambdas=3, n_calls=8, minimizer=RandomSearch(), rng=0)
     >>> front.method, bool(1 <= len(front) <= 3)
     ('bo', True)
     """
-    if not hasattr(model, "models_"):
-        raise ValueError("model: not fitted yet; call fit(log) first")
-    cas = check_cascade(cascade, len(model.models_))
-    conf, values, cum_cost = stage_values(model, log, cas, score)
+    calibrators, costs = baseline_inputs(log, calibrators, costs)
+    cas = check_cascade(cascade, log.n_models)
+    conf, values, cum_cost = stage_values(log, cas, score, calibrators=calibrators, costs=costs)
     k = len(cas)
-    costs = np.asarray(model.costs_, dtype=np.float64)[list(cas)]
+    costs = costs[list(cas)]
     if k == 1:
         raise ValueError("cascade: needs at least 2 models to have thresholds")
     lam = default_lambdas(costs, n_lambdas) if lambdas is None else np.asarray(
@@ -194,6 +204,11 @@ def bayes_opt(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
     opt = SkoptGP() if minimizer is None else minimizer
     if not isinstance(opt, Minimizer):
         raise ValueError("minimizer: must have a minimize(fun, dim, *, n_calls, seed, x0) method")
+    if isinstance(rng, np.random.Generator):
+        rng = int(rng.integers(2**63))
+    elif rng is not None and not isinstance(rng, (int, np.integer)):
+        raise ValueError(f"rng: expected None, an int seed or a numpy.random.Generator, got "
+                         f"{type(rng).__name__}")
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(rng).spawn(lam.size)]
 
     best_u = np.zeros((lam.size, k - 1))
@@ -211,13 +226,14 @@ def bayes_opt(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
         prev = [u.copy()]
     t = quantile_thresholds(conf, best_u)
     r = score_thresholds(conf, values, cum_cost, t)
-    keep = pareto_mask_fast(r["cost"], r["accuracy"]) if pareto else np.ones(lam.size, bool)
+    keep = pareto_mask(r["cost"], r["accuracy"], tol=0.0) if pareto else np.ones(lam.size, bool)
     idx = np.flatnonzero(keep)
     idx = idx[np.argsort(r["cost"][idx], kind="stable")]
     method = "bo" if score == "confidence" else "bo-labels"
     return Frontier(
-        models=tuple(model.models_[m] for m in cas), cascade=cas, method=method,
-        thresholds=t[idx], raw_thresholds=model.raw_thresholds(t[idx], cas),
+        models=tuple(log.models[m] for m in cas), cascade=cas, method=method,
+        thresholds=t[idx], raw_thresholds=raw_thresholds([calibrators[m] for m in cas[:-1]],
+                                                         t[idx]),
         accuracy=r["accuracy"][idx], cost=r["cost"][idx],
         stage_probabilities=r["stage_usage"][idx], lambdas=lam[idx],
         info={"n_calls": calls, "n_evaluations": n_evals, "score": score,

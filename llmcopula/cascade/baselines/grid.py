@@ -1,4 +1,4 @@
-"""Grid-search baseline: the paper's exhaustive search over training quantiles (§6.1 of our notes).
+"""Grid-search baseline: the paper's exhaustive search over training quantiles.
 
 For each threshold t_j (j < k) the candidates are the empirical quantiles of stage j's
 calibrated training confidences at q = 0.01, 0.035, …, 0.985 (40 per axis), and every point of
@@ -22,10 +22,12 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ...calibration import Calibrator, raw_thresholds
 from ...datasets import ChainLog
 from ..cascades import check_cascade
 from ..frontier import Frontier
-from ._empirical import pareto_mask_fast, score_thresholds, stage_values
+from ..routing import pareto_mask
+from ._empirical import accepts_model_first, baseline_inputs, score_thresholds, stage_values
 
 __all__ = ["GRID_QUANTILES", "grid_search", "grid_scores"]
 
@@ -96,20 +98,25 @@ def grid_scores(confidence: FloatArray, values: FloatArray, cum_cost: FloatArray
     return accuracy / n, usage_cost / n
 
 
-def grid_search(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
+@accepts_model_first
+def grid_search(log: ChainLog, cascade: Sequence[int] | None = None, *,
+                calibrators: Sequence[Calibrator] | None = None, costs: ArrayLike | None = None,
                 quantiles: ArrayLike | None = None, score: str = "confidence",
                 pareto: bool = True) -> Frontier:
     """The grid-search baseline: Pareto set of the empirical scores of a quantile grid.
 
     Parameters
     ----------
-    model : MarkovCopulaModel
-        A fitted model; only its calibrators and mean costs are used (the thresholds live on the
-        calibrated scale, and raw thresholds come from ``model.raw_thresholds``).
     log : ChainLog
-        The training log (the one ``model`` was fitted on).
+        The training log.
     cascade : sequence of int, optional
         Chain indices; default the whole chain.
+    calibrators : sequence of Calibrator, optional
+        One fitted calibrator per model of ``log`` (for example ``model.calibrators_`` of a
+        fitted cascade model, so that both methods share the calibrated scale); default Platt
+        calibrators fitted on ``log`` (the transform chosen by its signal).
+    costs : array_like of shape (K,), optional
+        Mean cost of one call of each model, USD per million queries; default the log's.
     quantiles : array_like, optional
         Quantile levels of the candidates on every axis; default :data:`GRID_QUANTILES`
         (the paper's 40 levels).
@@ -117,8 +124,8 @@ def grid_search(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
         Correctness of a training query answered at stage j: its calibrated confidence (the
         paper) or its label.
     pareto : bool
-        Keep only the Pareto set (the paper); otherwise every candidate is returned (beware:
-        40^{k−1} points).
+        Keep only the Pareto set (the paper; exact comparisons, ``tol=0``); otherwise every
+        candidate is returned (beware: 40^{k−1} points).
 
     Returns
     -------
@@ -126,27 +133,30 @@ def grid_search(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
         ``method="grid"`` (``"grid-labels"`` with ``score="labels"``); ``accuracy``/``cost`` are
         the empirical training values; points sorted by cost.
 
+    Notes
+    -----
+    The earlier form ``grid_search(model, log, cascade, ...)`` with a fitted cascade model still
+    works for one release (with a ``DeprecationWarning``): it uses the model's calibrators and
+    costs.
+
     Examples
     --------
     >>> from llmcopula.datasets import load_benchmark
-    >>> from llmcopula.cascade import MarkovCopulaModel
     >>> train = load_benchmark("mmlu", "llama", split="train")
-    >>> model = MarkovCopulaModel().fit(train)
-    >>> front = grid_search(model, train, (0, 2, 4))
+    >>> front = grid_search(train, (0, 2, 4))
     >>> front.method, bool(len(front) > 5), bool((abs(front.stage_probabilities.sum(1) - 1) < 1e-12).all())
     ('grid', True, True)
     """
-    if not hasattr(model, "models_"):
-        raise ValueError("model: not fitted yet; call fit(log) first")
-    cas = check_cascade(cascade, len(model.models_))
-    conf, values, cum_cost = stage_values(model, log, cas, score)
+    calibrators, costs = baseline_inputs(log, calibrators, costs)
+    cas = check_cascade(cascade, log.n_models)
+    conf, values, cum_cost = stage_values(log, cas, score, calibrators=calibrators, costs=costs)
     q = GRID_QUANTILES if quantiles is None else np.asarray(quantiles, dtype=np.float64)
     if q.ndim != 1 or q.size == 0 or np.any(~np.isfinite(q)) or np.any((q < 0) | (q > 1)):
         raise ValueError("quantiles: expected a non-empty 1-d array of levels in [0, 1]")
     grids = [np.quantile(conf[:, j], np.sort(q)) for j in range(len(cas) - 1)]
     acc, cost = grid_scores(conf, values, cum_cost, grids)
     acc, cost = acc.ravel(), cost.ravel()
-    idx = np.flatnonzero(pareto_mask_fast(cost, acc)) if pareto else np.arange(acc.size)
+    idx = np.flatnonzero(pareto_mask(cost, acc, tol=0.0)) if pareto else np.arange(acc.size)
     idx = idx[np.lexsort((-acc[idx], cost[idx]))]
     if len(cas) > 1:
         multi = np.unravel_index(idx, tuple(len(g) for g in grids))
@@ -156,8 +166,9 @@ def grid_search(model, log: ChainLog, cascade: Sequence[int] | None = None, *,
     usage = score_thresholds(conf, values, cum_cost, t)["stage_usage"]
     method = "grid" if score == "confidence" else "grid-labels"
     return Frontier(
-        models=tuple(model.models_[m] for m in cas), cascade=cas, method=method, thresholds=t,
-        raw_thresholds=model.raw_thresholds(t, cas), accuracy=acc[idx], cost=cost[idx],
+        models=tuple(log.models[m] for m in cas), cascade=cas, method=method, thresholds=t,
+        raw_thresholds=raw_thresholds([calibrators[m] for m in cas[:-1]], t),
+        accuracy=acc[idx], cost=cost[idx],
         stage_probabilities=usage,
         info={"n_candidates": int(acc.size), "quantiles": q.tolist(), "score": score},
     )

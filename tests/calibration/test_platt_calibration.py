@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from llmcopula.cascade.calibration import PlattCalibrator, expected_calibration_error
+from llmcopula.calibration import PlattCalibrator, expected_calibration_error
 
 DATA = Path(__file__).parents[2] / "llmcopula" / "datasets" / "data" / "cascades"
 

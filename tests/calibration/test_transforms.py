@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmcopula.cascade.transforms import (
+from llmcopula.calibration.transforms import (
     IdentityTransform,
     OneSidedLogTransform,
     TwoSidedLogTransform,

@@ -138,9 +138,10 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
     t = _quantile_to_thresholds(model, cascade, s)
     res = model.evaluate_quantile(model.to_quantile(t, cascade), cascade,
                                   approximation=approximation)
+    directions, raw = model.raw_rules(t, cascade)
     return Frontier(
         models=tuple(model.models_[m] for m in cascade), cascade=cascade, method=method,
-        thresholds=t, raw_thresholds=model.raw_thresholds(t, cascade),
+        thresholds=t, raw_thresholds=raw, directions=directions,
         accuracy=res.accuracy, cost=res.cost,
         stage_probabilities=res.stage_probabilities, **extra,
     )
@@ -296,6 +297,7 @@ def _finish(frontier: Frontier, pareto: bool) -> Frontier:
         accuracy=frontier.accuracy[idx], cost=frontier.cost[idx],
         stage_probabilities=frontier.stage_probabilities[idx],
         lambdas=pick(frontier.lambdas), budgets=pick(frontier.budgets), info=frontier.info,
+        directions=frontier.directions,
     )
 
 

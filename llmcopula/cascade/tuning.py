@@ -35,7 +35,7 @@ from .frontier import Frontier
 from .prediction import CascadeEvaluation
 from .routing import pareto_mask
 
-__all__ = ["tune", "default_lambdas"]
+__all__ = ["gap_budgets", "tune", "default_lambdas"]
 
 FloatArray = NDArray[np.float64]
 
@@ -150,7 +150,7 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
 def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
          lambdas: ArrayLike | None = None, n_lambdas: int = 30, budgets: ArrayLike | None = None,
          n_starts: int = 256, approximation: str | None = None, pareto: bool = True,
-         polish: bool = False, rng: Any = None) -> Frontier:
+         polish: bool = False, fill_gaps: bool = True, rng: Any = None) -> Frontier:
     """Trace the optimal error–cost frontier of a cascade under a fitted model.
 
     Parameters
@@ -173,6 +173,12 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
         Overrides the model's default.
     pareto : bool
         Drop dominated points (possible only when two λ share a solution's cost).
+    fill_gaps : bool, default True
+        With the adaptive λ path: where neighbouring points of the result are more than
+        1/``n_lambdas`` of the cost range apart (the λ path only reaches the concave hull of the
+        predicted frontier, and the model's frontier can bend below it), add solutions of the
+        budget form at evenly spaced budgets inside the gap (:func:`gap_budgets`); their
+        ``lambdas`` are NaN and ``budgets`` holds the budget.
     polish : bool, default False
         Models with a discretisation (:class:`MarkovCopulaModel`) are optimised on a coarse
         one (:meth:`~CalibratedChainModel.coarse_n_cells`); with ``polish=True`` every solution
@@ -277,9 +283,25 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
 
     snapped = np.array([_snap_atoms(model, cas, best_x[i], score_for(float(lam[i])))
                         for i in range(lam.size)])
+    lam_out, budgets_out = lam.copy(), None
+    n_filled = 0
+    if adaptive and fill_gaps:
+        ev = problem.evaluate(snapped)
+        keep = pareto_mask(ev.cost, ev.accuracy)
+        fill = gap_budgets(ev.cost[keep], n_lambdas)
+        if fill.size:
+            # The budget form reaches the parts of the frontier below its concave hull.
+            coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
+            extra = _solve_budgets(model, cas, coarse, fill, np.vstack([snapped, sobol]))
+            n_coarse += coarse.n_evals
+            n_filled = fill.size
+            snapped = np.vstack([snapped, extra])
+            lam_out = np.concatenate([lam, np.full(fill.size, np.nan)])
+            budgets_out = np.concatenate([np.full(lam.size, np.nan), fill])
     frontier = _build_frontier(model, cas, snapped, model.method_name, approximation,
-                               lambdas=lam.copy(),
-                               info={"n_model_evaluations": n_coarse + problem.n_evals})
+                               lambdas=lam_out, budgets=budgets_out,
+                               info={"n_model_evaluations": n_coarse + problem.n_evals,
+                                     "n_gap_budgets": n_filled})
     return _finish(frontier, pareto)
 
 
@@ -313,8 +335,17 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
             f"{min_cost:.6g} USD per million queries; got min {budgets.min():.6g}"
         )
     # Seed each budget with the Lagrangian frontier and the scan.
-    base = tune(model, cas, approximation=approximation, pareto=False, rng=rng)
+    base = tune(model, cas, approximation=approximation, pareto=False, fill_gaps=False, rng=rng)
     seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
+    out = _solve_budgets(model, cas, problem, budgets, seeds_s)
+    return _build_frontier(model, cas, out, model.method_name, approximation,
+                           budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
+
+
+def _solve_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
+                   budgets: FloatArray, seeds_s: FloatArray) -> FloatArray:
+    """Uniform-scale thresholds of highest predicted accuracy with predicted cost <= B, for each
+    budget B: SLSQP from the three most accurate feasible seeds, atoms snapped."""
     seeds_eval = problem.evaluate(seeds_s)
     k = len(cas)
     out = np.zeros((budgets.size, k - 1))
@@ -350,5 +381,23 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
             return np.where(r.cost <= B * (1 + 1e-9), -r.accuracy, np.inf)
 
         out[b] = _snap_atoms(model, cas, best_x, score)
-    return _build_frontier(model, cas, out, model.method_name, approximation,
-                           budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
+    return out
+
+
+def gap_budgets(cost: ArrayLike, n_lambdas: int) -> FloatArray:
+    """Budgets that split every gap between neighbouring costs wider than 1/``n_lambdas`` of the
+    cost range into pieces no wider than that (the points the budget form adds to a frontier).
+
+    >>> gap_budgets([10.0, 12.0, 50.0], 4).tolist()  # range 40, largest allowed gap 10
+    [21.5, 31.0, 40.5]
+    """
+    c = np.unique(np.asarray(cost, dtype=np.float64))
+    if c.size < 2:
+        return np.empty(0)
+    width = (c[-1] - c[0]) / max(int(n_lambdas), 1)
+    out = []
+    for a, b in zip(c[:-1], c[1:]):
+        if b - a > width * (1 + 1e-9):
+            m = int(np.ceil((b - a) / width))
+            out.extend(a + (b - a) * np.arange(1, m) / m)
+    return np.asarray(out, dtype=np.float64)

@@ -62,10 +62,11 @@ class MarginalDistribution(Protocol):
     def mean(self) -> float: ...
 
 
-def fit_log_calibrators(log: ChainLog, transform: str) -> tuple[list[PlattCalibrator], FloatArray]:
+def fit_log_calibrators(log: ChainLog, transform: str, slope: str = "free"
+                        ) -> tuple[list[PlattCalibrator], FloatArray]:
     """One Platt calibrator per model of ``log``, and the calibrated training confidences."""
     calibrators = fit_calibrators(log.confidence, log.correct, transform=transform,
-                                  signal=log.signal, names=log.models)
+                                  signal=log.signal, names=log.models, slope=slope)
     return calibrators, calibrate(calibrators, log.confidence)
 
 
@@ -104,7 +105,8 @@ class CalibratedChainModel(BaseEstimator, ABC):
         self._check_options()
         if log.n_queries < 2:
             raise ValueError(f"log: need at least 2 training queries, got {log.n_queries}")
-        calibrators, confidence = fit_log_calibrators(log, self.transform)
+        calibrators, confidence = fit_log_calibrators(
+            log, self.transform, getattr(self, "calibration_slope", "free"))
         self._fit_joint(log, confidence)
         self.models_ = log.models
         self.costs_ = log.mean_cost * 1e6

@@ -63,6 +63,9 @@ class MarkovCopulaModel(CalibratedChainModel):
         A calibrated confidence value is an atom when it occurs at least this often.
     max_components : int, default 3
         Largest number of beta components of each marginal (chosen by BIC).
+    calibration_slope : {"free", "nonnegative"}, default "free"
+        Slope constraint of the Platt calibrators (:class:`~llmcopula.calibration.PlattCalibrator`;
+        ``docs/calibration.md`` gives the evidence for the default).
 
     Attributes
     ----------
@@ -90,7 +93,8 @@ class MarkovCopulaModel(CalibratedChainModel):
 
     def __init__(self, *, family: str = "gumbel", transform: str = "auto",
                  approximation: str = "exact", n_cells: int = 32, min_atom_count: int = 2,
-                 max_components: int = 3) -> None:
+                 max_components: int = 3, calibration_slope: str = "free") -> None:
+        self.calibration_slope = calibration_slope
         self.family = family
         self.transform = transform
         self.approximation = approximation

@@ -63,9 +63,19 @@ class _Problem:
         self.n_evals = 0
 
     def evaluate(self, s: FloatArray, with_grad: bool = False) -> CascadeEvaluation:
+        # SLSQP asks for the objective, the constraint and its gradient at the same point:
+        # single points are cached (the last one, with its gradient when it was computed).
+        key = s.tobytes() if s.shape[0] == 1 else None
+        cached = getattr(self, "_last", None)
+        if key is not None and cached is not None and cached[0] == key and (
+                cached[1].grad_accuracy is not None or not with_grad):
+            return cached[1]
         self.n_evals += s.shape[0]
-        return self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
-                                            with_grad=with_grad, n_cells=self.n_cells)
+        res = self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
+                                           with_grad=with_grad, n_cells=self.n_cells)
+        if key is not None:
+            self._last = (key, res)
+        return res
 
     def lagrangian(self, lam: float):
         def fun(x: FloatArray) -> tuple[float, FloatArray]:
@@ -287,12 +297,22 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     n_filled = 0
     if adaptive and fill_gaps:
         ev = problem.evaluate(snapped)
-        keep = pareto_mask(ev.cost, ev.accuracy)
+        keep = np.flatnonzero(pareto_mask(ev.cost, ev.accuracy))
+        keep = keep[np.argsort(ev.cost[keep], kind="stable")]
         fill = gap_budgets(ev.cost[keep], n_lambdas)
         if fill.size:
-            # The budget form reaches the parts of the frontier below its concave hull.
+            # The budget form reaches the parts of the frontier below its concave hull. Its
+            # starts: the most accurate feasible point on the straight line (in the uniform
+            # scale) between the gap's two neighbours, and the most accurate feasible seed.
             coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
-            extra = _solve_budgets(model, cas, coarse, fill, np.vstack([snapped, sobol]))
+            w = np.linspace(0.0, 1.0, 65)
+            line_s, line_ev = [], []
+            for a, b in zip(keep[:-1], keep[1:]):
+                if np.any((fill > ev.cost[a]) & (fill < ev.cost[b])):
+                    seg = snapped[a] + w[:, None] * (snapped[b] - snapped[a])
+                    line_s.append(seg)
+            seeds = np.vstack([snapped, sobol] + line_s)
+            extra = _solve_budgets(model, cas, coarse, fill, seeds, n_starts=2)
             n_coarse += coarse.n_evals
             n_filled = fill.size
             snapped = np.vstack([snapped, extra])
@@ -343,9 +363,9 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
 
 
 def _solve_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
-                   budgets: FloatArray, seeds_s: FloatArray) -> FloatArray:
+                   budgets: FloatArray, seeds_s: FloatArray, n_starts: int = 3) -> FloatArray:
     """Uniform-scale thresholds of highest predicted accuracy with predicted cost <= B, for each
-    budget B: SLSQP from the three most accurate feasible seeds, atoms snapped."""
+    budget B: SLSQP from the ``n_starts`` most accurate feasible seeds, atoms snapped."""
     seeds_eval = problem.evaluate(seeds_s)
     k = len(cas)
     out = np.zeros((budgets.size, k - 1))
@@ -356,7 +376,7 @@ def _solve_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _
 
     for b, budget in enumerate(budgets):
         feasible = np.flatnonzero(seeds_eval.cost <= budget)
-        ranked = feasible[np.argsort(-seeds_eval.accuracy[feasible])][:3]
+        ranked = feasible[np.argsort(-seeds_eval.accuracy[feasible])][:n_starts]
         starts = [seeds_s[i] for i in ranked] or [np.zeros(k - 1)]
         best_acc, best_x = -np.inf, starts[0]
         for x0 in starts:

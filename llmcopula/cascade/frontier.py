@@ -189,6 +189,9 @@ class FrontierIntervals:
     method : str
         How they were computed (e.g. ``"bootstrap-percentile"``).
     n_resamples : int
+    draws : dict, optional
+        The resampled values behind the intervals: ``accuracy`` and ``cost`` (R, P),
+        ``stage_usage`` (R, P, k); used for the intervals of a mixture of two points.
     """
 
     level: float
@@ -197,10 +200,32 @@ class FrontierIntervals:
     stage_usage: FloatArray
     method: str = "bootstrap-percentile"
     n_resamples: int = 0
+    draws: dict[str, FloatArray] | None = field(default=None, repr=False, compare=False)
 
     def take(self, idx: Any) -> FrontierIntervals:
+        draws = None if self.draws is None else {
+            name: value[:, idx] for name, value in self.draws.items()}
         return replace(self, accuracy=self.accuracy[idx], cost=self.cost[idx],
-                       stage_usage=self.stage_usage[idx])
+                       stage_usage=self.stage_usage[idx], draws=draws)
+
+    def mixture(self, p: int, q: int, probability: float) -> dict[str, Any]:
+        """Intervals of the randomised policy that uses point ``p`` with ``probability`` and
+        point ``q`` otherwise (from the joint draws; the values are linear in the mixture)."""
+        if self.draws is None:
+            raise ValueError("intervals: no draws kept, so a mixture's interval is unknown")
+        a = (1.0 - self.level) / 2
+        qs = [a, 1.0 - a]
+
+        def mix(name: str) -> FloatArray:
+            d = self.draws[name]
+            return probability * d[:, p] + (1.0 - probability) * d[:, q]
+
+        usage = np.quantile(mix("stage_usage"), qs, axis=0).T
+        return {"level": float(self.level), "method": self.method,
+                "n_resamples": int(self.n_resamples),
+                "accuracy": [float(v) for v in np.quantile(mix("accuracy"), qs)],
+                "cost": [float(v) for v in np.quantile(mix("cost"), qs)],
+                "stage_usage": [[float(lo), float(hi)] for lo, hi in usage]}
 
     def point_dict(self, p: int) -> dict[str, Any]:
         """Point ``p``'s intervals as JSON-ready lists."""

@@ -83,12 +83,11 @@ def exact_raw_threshold(predict: Callable[[FloatArray], FloatArray], phi: ArrayL
 
     Examples
     --------
-    >>> from scipy.special import expit as f
-    >>> r = exact_raw_threshold(f, [0.5, 0.0, 1.0], "above")
-    >>> r[1:].tolist()
-    [-inf, inf]
-    >>> bool(f(np.nextafter(r[0], np.inf)) > 0.5 >= f(r[0]))  # r: the last float that defers
-    True
+    >>> f = lambda x: np.clip(x, 0.0, 1.0)   # a calibration that saturates at both ends
+    >>> exact_raw_threshold(f, [0.5, -0.1, 1.0], "above").tolist()
+    [0.5, -inf, inf]
+    >>> exact_raw_threshold(lambda x: f(-x), [0.25], "below")  # Φ > t ⇔ x < r
+    array([-0.25])
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction: expected 'above' or 'below', got {direction!r}")

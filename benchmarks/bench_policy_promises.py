@@ -206,4 +206,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run from the importable module, so that joblib's workers unpickle the tasks by reference.
+    import bench_policy_promises
+
+    bench_policy_promises.main()

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from policy_common import CHAINS, TEST_BENCHMARKS, cascades, quiet
-from scipy.special import logit
+from scipy import special
 
 from llmcopula.cascade import (
     EmpiricalCopulaModel,
@@ -51,7 +51,7 @@ def closed_form_raw(cal, t):
     if b == 0:
         return np.where(cal.predict(np.array([0.0]))[0] > t, -np.inf, np.inf)
     with np.errstate(divide="ignore"):
-        z = (logit(t) - a) / b
+        z = (special.logit(t) - a) / b
     out = np.empty_like(z)
     if b > 0:
         inside = (z >= cal.xi_min_) & (z < cal.xi_max_)
@@ -166,4 +166,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run from the importable module, so that joblib's workers unpickle the tasks by reference.
+    import bench_policy_rules
+
+    bench_policy_rules.main()

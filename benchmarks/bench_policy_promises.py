@@ -6,9 +6,9 @@ training size as shipped: 285 / 300 / 300 of 1816 / 1300 / 1300 pooled queries).
 Per split and method (markov-copula, empirical-copula; grid search as the baseline):
 
 * **Intervals** (first ``--coverage-splits`` splits): the frontier is tuned on the training part
-  and its 90% bootstrap intervals computed (``frontier_intervals``: 200 resamples for the
-  empirical-copula model, ``--markov-resamples`` for the Markov-copula model, whose refit is
-  ~15× slower). Three points per split (at 25%, 50% and 75% of the frontier's predicted cost
+  and its 90% bootstrap intervals computed (``frontier_intervals``: ``--resamples`` for the
+  empirical-copula model, ``--markov-resamples`` for the Markov-copula model on the first
+  ``--markov-splits`` splits, whose refit is ~15× slower). Three points per split (at 25%, 50% and 75% of the frontier's predicted cost
   range) are routed on the held-out remainder; an interval covers when the remainder's value
   (accuracy, cost, last-stage share) lies in it. The held-out value has sampling noise of its own
   (the remainder is 1000–1531 queries), so a 90% interval for the *population* value covers the
@@ -26,8 +26,9 @@ Per split and method (markov-copula, empirical-copula; grid search as the baseli
   (the first n of the split's training part), for the label-efficiency comparison
   (empirical-copula against grid search).
 
-The Markov-copula model runs on the coverage splits only (its bootstrap refits dominate the
-time); the empirical-copula model and grid search on every split.
+The Markov-copula model runs on the first ``--markov-splits`` splits only (its bootstrap refits
+dominate the time); the empirical-copula model and grid search on every split. The defaults are
+what fits a 2-core machine shared with other jobs; ``benchmarks/RESULTS.md`` records the command.
 
     python benchmarks/bench_policy_promises.py --splits 200 --coverage-splits 100 --n-jobs 2
 """
@@ -96,7 +97,8 @@ def _guarantee_rows(method, front, holdout, test, targets, base):
 
 
 def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
-               markov_resamples: int, label_sizes: tuple[int, ...]) -> list[dict]:
+               markov: bool, markov_resamples: int, emp_resamples: int,
+               label_sizes: tuple[int, ...], labels: bool) -> list[dict]:
     quiet()
     log, n_train = pooled(benchmark, "llama")
     train, test = random_split(log, n_train, seed)
@@ -107,8 +109,8 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
     base = {"benchmark": benchmark, "split": split}
     perm = rng.permutation(train.n_queries)
     for method in METHODS:
-        if method == "markov-copula" and not coverage:
-            continue  # time: the Markov-copula model runs on the coverage splits only
+        if method == "markov-copula" and not markov:
+            continue  # time: the Markov-copula model runs on the first --markov-splits only
         t0 = time.perf_counter()
         front, model = _frontier(method, train, n_lambdas, split)
         # unguaranteed choice on the whole training part
@@ -124,7 +126,7 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
                 rows.append(dict(base, kind="unguaranteed", method=method, target=a))
         # intervals
         if coverage and method != "grid":
-            n_res = 200 if method == "empirical-copula" else markov_resamples
+            n_res = emp_resamples if method == "empirical-copula" else markov_resamples
             fi = frontier_intervals(front, train, model=model, n_resamples=n_res, rng=split)
             lo, hi = front.cost.min(), front.cost.max()
             pts = sorted({int(np.argmin(np.abs(front.cost - (lo + q * (hi - lo)))))
@@ -158,7 +160,9 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
                                      lo=a_lo, hi=a_hi, covered=a_lo <= obs[name] <= a_hi,
                                      covered_noise=mid - wide <= obs[name] <= mid + wide))
         # guarantee with the shipped training size, then fewer labels
-        for n in (train.n_queries,) + tuple(n for n in label_sizes if n < train.n_queries):
+        sizes = (train.n_queries,) + (tuple(n for n in label_sizes if n < train.n_queries)
+                                      if labels else ())
+        for n in sizes:
             if n != train.n_queries and method == "markov-copula":
                 continue  # label efficiency: empirical-copula vs grid (time)
             sub = train.take(np.sort(perm[:n]))
@@ -184,9 +188,13 @@ def main() -> None:
     parser.add_argument("--benchmarks", default="mmlu,medmcqa,triviaqa")
     parser.add_argument("--splits", type=int, default=200)
     parser.add_argument("--coverage-splits", type=int, default=100)
-    parser.add_argument("--markov-resamples", type=int, default=50)
-    parser.add_argument("--label-sizes", default="60,120")
-    parser.add_argument("--n-lambdas", type=int, default=10)
+    parser.add_argument("--markov-splits", type=int, default=30)
+    parser.add_argument("--markov-resamples", type=int, default=20)
+    parser.add_argument("--resamples", type=int, default=100,
+                        help="bootstrap resamples of the empirical-copula model")
+    parser.add_argument("--label-sizes", default="100")
+    parser.add_argument("--label-splits", type=int, default=100)
+    parser.add_argument("--n-lambdas", type=int, default=6)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="bench_policy_promises.csv")
     args = parser.parse_args()
@@ -195,7 +203,9 @@ def main() -> None:
     for b, benchmark in enumerate(args.benchmarks.split(",")):
         seeds = np.random.SeedSequence([20261212, b]).spawn(args.splits)
         jobs = [delayed(split_task)(benchmark, s, seeds[s], args.n_lambdas,
-                                    s < args.coverage_splits, args.markov_resamples, sizes)
+                                    s < args.coverage_splits, s < args.markov_splits,
+                                    args.markov_resamples, args.resamples, sizes,
+                                    s < args.label_splits)
                 for s in range(args.splits)]
         t0 = time.perf_counter()
         out = Parallel(n_jobs=args.n_jobs, verbose=2)(jobs)

@@ -196,23 +196,31 @@ def main() -> None:
     parser.add_argument("--label-splits", type=int, default=100)
     parser.add_argument("--n-lambdas", type=int, default=6)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--start", type=int, default=0, help="first split (to resume a run)")
     parser.add_argument("--output", default="bench_policy_promises.csv")
     args = parser.parse_args()
     sizes = tuple(int(v) for v in args.label_sizes.split(",") if v)
-    frames = []
-    for b, benchmark in enumerate(args.benchmarks.split(",")):
-        seeds = np.random.SeedSequence([20261212, b]).spawn(args.splits)
-        jobs = [delayed(split_task)(benchmark, s, seeds[s], args.n_lambdas,
-                                    s < args.coverage_splits, s < args.markov_splits,
-                                    args.markov_resamples, args.resamples, sizes,
-                                    s < args.label_splits)
-                for s in range(args.splits)]
-        t0 = time.perf_counter()
-        out = Parallel(n_jobs=args.n_jobs, verbose=2)(jobs)
-        frames.append(pd.DataFrame([r for rows in out for r in rows]))
-        pd.concat(frames).to_csv(args.output, index=False)  # each benchmark as it finishes
-        print(f"{benchmark}: {len(jobs)} splits in {time.perf_counter() - t0:.0f} s; wrote "
-              f"{args.output}", flush=True)
+    benchmarks = args.benchmarks.split(",")
+    seeds = {b: np.random.SeedSequence([20261212, i]).spawn(args.splits)
+             for i, b in enumerate(benchmarks)}
+    # Split s of every benchmark before split s + 1 of any, and every result appended to the CSV
+    # as it arrives: an interrupted run keeps comparable numbers of splits per benchmark.
+    jobs = [delayed(split_task)(b, s, seeds[b][s], args.n_lambdas, s < args.coverage_splits,
+                                s < args.markov_splits, args.markov_resamples, args.resamples,
+                                sizes, s < args.label_splits)
+            for s in range(args.start, args.splits) for b in benchmarks]
+    t0 = time.perf_counter()
+    first = args.start == 0
+    done = 0
+    for rows in Parallel(n_jobs=args.n_jobs, return_as="generator")(jobs):
+        pd.DataFrame(rows).to_csv(args.output, mode="w" if first else "a", header=first,
+                                  index=False)
+        first = False
+        done += 1
+        if done % 10 == 0:
+            print(f"{done} of {len(jobs)} split tasks in {time.perf_counter() - t0:.0f} s",
+                  flush=True)
+    print(f"{len(jobs)} split tasks in {time.perf_counter() - t0:.0f} s; wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from policy_common import cascades, pooled, quiet, random_split
+from policy_common import cascades, markdown, pooled, quiet, random_split
 
 from llmcopula.calibration import fit_calibrators
 from llmcopula.cascade import (
@@ -111,9 +111,9 @@ def main() -> None:
         lambda d: float(np.mean([x.split(",")[0] == "below" for x in d
                                  if x]))).rename("share of fits with direction below")
     if args.markdown:
-        print(table.round(3).to_markdown())
+        print(markdown(table.round(3), index=True))
         print()
-        print(slopes.round(3).to_markdown())
+        print(markdown(slopes.round(3).to_frame(), index=True))
     else:
         print(table.round(3))
         print(slopes.round(3))

@@ -51,3 +51,14 @@ def cascades(n_models: int, k_min: int = 2) -> list[tuple[int, ...]]:
 def quiet() -> None:
     """Silence the calibrators' expected warnings (negative slopes, separation) in workers."""
     warnings.simplefilter("ignore", UserWarning)
+
+
+def markdown(frame, index: bool = False) -> str:
+    """A pipe table of a DataFrame (no tabulate dependency)."""
+    f = frame.reset_index() if index else frame
+    cols = [str(c) for c in f.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in f.itertuples(index=False):
+        lines.append("| " + " | ".join(
+            f"{v:.4g}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines)

@@ -36,12 +36,13 @@ what fits a 2-core machine shared with other jobs; ``benchmarks/RESULTS.md`` rec
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from policy_common import pooled, quiet, random_split
+from policy_common import TEST_BENCHMARKS, pooled, quiet, random_split
 from scipy import stats
 
 from llmcopula.cascade import (
@@ -61,6 +62,11 @@ CASCADE = (0, 2, 4)
 OFFSETS = (0.02, 0.05, 0.10)
 DELTAS = (0.05, 0.10)
 METHODS = ("empirical-copula", "markov-copula", "grid")
+# Every row of the CSV has these columns in this order, whatever kinds of rows a split task
+# returns: results are appended split by split, and a resumed run (--start) must line up.
+COLUMNS = ("benchmark", "split", "kind", "method", "target", "test_accuracy", "test_cost",
+           "predicted_accuracy", "point", "quantity", "observed", "predicted", "lo", "hi",
+           "covered", "covered_noise", "n_labels", "delta", "certified", "violation", "seconds")
 
 
 def _frontier(method: str, train, n_lambdas: int, rng: int):
@@ -110,6 +116,7 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
     acc_last = float(log.accuracy[CASCADE[-1]])
     targets = [round(acc_last - o, 2) for o in OFFSETS]
     rng = np.random.default_rng(seed)
+    key = split if split >= 0 else 10**6  # the tuners' seed (the shipped split is split -1)
     rows: list[dict] = []
     base = {"benchmark": benchmark, "split": split}
     perm = rng.permutation(train.n_queries)
@@ -117,7 +124,7 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
         if method == "markov-copula" and not markov:
             continue  # time: the Markov-copula model runs on the first --markov-splits only
         t0 = time.perf_counter()
-        front, model = _frontier(method, train, n_lambdas, split)
+        front, model = _frontier(method, train, n_lambdas, key)
         # unguaranteed choice on the whole training part
         res_t = _route(front, test)
         for a in targets:
@@ -132,7 +139,7 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
         # intervals
         if coverage and method != "grid":
             n_res = emp_resamples if method == "empirical-copula" else markov_resamples
-            fi = frontier_intervals(front, train, model=model, n_resamples=n_res, rng=split)
+            fi = frontier_intervals(front, train, model=model, n_resamples=n_res, rng=key)
             lo, hi = front.cost.min(), front.cost.max()
             pts = sorted({int(np.argmin(np.abs(front.cost - (lo + q * (hi - lo)))))
                           for q in (0.25, 0.5, 0.75)})
@@ -171,10 +178,10 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
             if n != train.n_queries and method == "markov-copula":
                 continue  # label efficiency: empirical-copula vs grid (time)
             sub = train.take(np.sort(perm[:n]))
-            half = np.random.default_rng([split, n]).permutation(n)
+            half = np.random.default_rng([key, n]).permutation(n)
             n_h = n // 2
             holdout, tuning = sub.take(np.sort(half[:n_h])), sub.take(np.sort(half[n_h:]))
-            f_tune, _ = _frontier(method, tuning, n_lambdas, split)
+            f_tune, _ = _frontier(method, tuning, n_lambdas, key)
             rows += _guarantee_rows(method, f_tune, holdout, test, targets,
                                     dict(base, kind="guarantee", n_labels=n))
         rows.append(dict(base, kind="timing", method=method, seconds=time.perf_counter() - t0))
@@ -208,8 +215,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = tuple(int(v) for v in args.label_sizes.split(",") if v)
     benchmarks = args.benchmarks.split(",")
-    seeds = {b: np.random.SeedSequence([20261212, i]).spawn(args.splits)
-             for i, b in enumerate(benchmarks)}
+    # a benchmark's seeds depend on its name only, so that --benchmarks and --start reproduce
+    # the splits of a full run
+    seeds = {b: np.random.SeedSequence([20261212, TEST_BENCHMARKS.index(b)]).spawn(args.splits)
+             for b in benchmarks}
     # Split s of every benchmark before split s + 1 of any, and every result appended to the CSV
     # as it arrives: an interrupted run keeps comparable numbers of splits per benchmark.
     jobs = [delayed(split_task)(b, s, seeds[b][s], args.n_lambdas, s < args.coverage_splits,
@@ -221,10 +230,10 @@ def main() -> None:
                                     args.markov_resamples, args.resamples, (), False)
                 for b in benchmarks]
     t0 = time.perf_counter()
-    first = args.start == 0
+    first = args.start == 0 or not os.path.exists(args.output)
     done = 0
     for rows in Parallel(n_jobs=args.n_jobs, return_as="generator")(jobs):
-        pd.DataFrame(rows).to_csv(args.output, mode="w" if first else "a", header=first,
+        pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(args.output, mode="w" if first else "a", header=first,
                                   index=False)
         first = False
         done += 1

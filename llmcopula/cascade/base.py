@@ -62,7 +62,7 @@ class MarginalDistribution(Protocol):
     def mean(self) -> float: ...
 
 
-def fit_log_calibrators(log: ChainLog, transform: str, slope: str = "free"
+def fit_log_calibrators(log: ChainLog, transform: str, slope: str = "nonnegative"
                         ) -> tuple[list[PlattCalibrator], FloatArray]:
     """One Platt calibrator per model of ``log``, and the calibrated training confidences."""
     calibrators = fit_calibrators(log.confidence, log.correct, transform=transform,
@@ -106,7 +106,7 @@ class CalibratedChainModel(BaseEstimator, ABC):
         if log.n_queries < 2:
             raise ValueError(f"log: need at least 2 training queries, got {log.n_queries}")
         calibrators, confidence = fit_log_calibrators(
-            log, self.transform, getattr(self, "calibration_slope", "free"))
+            log, self.transform, getattr(self, "calibration_slope", "nonnegative"))
         self._fit_joint(log, confidence)
         self.models_ = log.models
         self.costs_ = log.mean_cost * 1e6

@@ -62,7 +62,8 @@ def test_test_numbers_equal_routing_with_the_rules_for_the_models_and_grid(bench
     train, test = _logs(benchmark, chain)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = EmpiricalCopulaModel().fit(train)
+        # "free" keeps decreasing calibrations (rules "below"), the harder case for the rules
+        model = EmpiricalCopulaModel(calibration_slope="free").fit(train)
         cals = fit_calibrators(train.confidence, train.correct, signal=train.signal)
     # with model= / calibrators=, evaluate_frontier also checks the calibrated routing per query
     _check(evaluate_frontier(tune(model, cascade, n_lambdas=6, rng=0), test, model=model), test)
@@ -76,7 +77,7 @@ def test_markov_copula_rules_on_non_increasing_calibrations_and_infinite_signals
     train, test = _logs(benchmark, chain)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = MarkovCopulaModel().fit(train)
+        model = MarkovCopulaModel(calibration_slope="free").fit(train)
     front = evaluate_frontier(tune(model, cascade, n_lambdas=6, rng=0), test, model=model)
     _check(front, test)
     expected = ["below" if model.calibrators_[m].coef_ < 0 else "above" for m in cascade[:-1]]
@@ -90,7 +91,7 @@ def test_triviaqa_llama_rules_as_written_before_this_release_disagree_with_the_t
     train, test = _logs("triviaqa", "llama")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = MarkovCopulaModel().fit(train)
+        model = MarkovCopulaModel(calibration_slope="free").fit(train)
     front = evaluate_frontier(tune(model, (0, 3, 4), n_lambdas=6, rng=0), test, model=model)
     stage_above = route_raw(test.confidence[:, [0, 3, 4]], ["above", "above"],
                             np.where(np.isinf(front.raw_thresholds), 0.0, front.raw_thresholds))
@@ -146,3 +147,19 @@ def test_nonnegative_slope_replaces_a_decreasing_calibration_by_the_training_acc
     np.testing.assert_allclose(constant.predict(raw), (cal.predict(raw) > 0.5).mean())
     with pytest.raises(ValueError, match="slope"):
         PlattCalibrator(slope="up").fit(raw, np.ones(300))
+
+
+def test_cascade_models_replace_a_decreasing_calibration_by_default():
+    """The default chosen on the test curves (docs/calibration.md): llama3.2-1b's P(True) on
+    TriviaQA has a negative Platt slope; the models' calibrator is then the training accuracy,
+    and every rule of the tuned frontier is an "above" rule."""
+    train = load_benchmark("triviaqa", "llama", "train")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        free = EmpiricalCopulaModel(calibration_slope="free").fit(train)
+        default = EmpiricalCopulaModel().fit(train)
+    assert free.calibrators_[0].coef_ < 0
+    assert default.calibrators_[0].coef_ == 0
+    assert default.calibrators_[0].predict(train.confidence[:5, 0]) == pytest.approx(
+        train.accuracy[0], abs=0.5 / train.n_queries)
+    assert set(tune(default, (0, 4), n_lambdas=4, rng=0).directions) == {"above"}

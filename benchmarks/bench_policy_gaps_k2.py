@@ -26,7 +26,7 @@ def task(benchmark, chain, cascade, n_lambdas):
     rows = []
     for name, cls in (("markov-copula", MarkovCopulaModel),
                       ("empirical-copula", EmpiricalCopulaModel)):
-        model = cls().fit(train)
+        model = cls(calibration_slope="free").fit(train)  # keeps "below" rules: the harder case
         front = tune(model, cascade, n_lambdas=n_lambdas, rng=0)
         res = model.evaluate_quantile(np.linspace(0, 1, 4001)[:, None], cascade)
         keep = pareto_mask(res.cost, res.accuracy)

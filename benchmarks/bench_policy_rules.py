@@ -109,7 +109,7 @@ def task(benchmark, chain, cascade, n_lambdas):
     rows = []
     for name, cls in (("markov-copula", MarkovCopulaModel),
                       ("empirical-copula", EmpiricalCopulaModel)):
-        model = cls().fit(train)
+        model = cls(calibration_slope="free").fit(train)  # keeps "below" rules: the harder case
         t0 = time.perf_counter()
         filled = evaluate_frontier(tune(model, cascade, n_lambdas=n_lambdas, rng=0), test,
                                    model=model)

@@ -20,6 +20,12 @@ from llmcopula.cascade import EmpiricalCopulaModel, MarkovCopulaModel, pareto_ma
 from llmcopula.datasets import load_benchmark
 
 
+def _largest_gap(cost):
+    """Largest gap between neighbouring costs / the cost range (0 for a single point)."""
+    c = np.sort(cost)
+    return float(np.diff(c).max() / (c[-1] - c[0])) if c.size > 1 and c[-1] > c[0] else 0.0
+
+
 def task(benchmark, chain, cascade, n_lambdas):
     quiet()
     train = load_benchmark(benchmark, chain, "train")
@@ -31,10 +37,9 @@ def task(benchmark, chain, cascade, n_lambdas):
         res = model.evaluate_quantile(np.linspace(0, 1, 4001)[:, None], cascade)
         keep = pareto_mask(res.cost, res.accuracy)
         brute = np.sort(res.cost[keep])
-        span = front.cost.max() - front.cost.min()
         rows.append(dict(benchmark=benchmark, chain=chain, cascade="-".join(map(str, cascade)),
-                         method=name, gap_tuned=np.diff(front.cost).max() / span,
-                         gap_bruteforce=np.diff(brute).max() / (brute[-1] - brute[0])))
+                         method=name, points=len(front), gap_tuned=_largest_gap(front.cost),
+                         gap_bruteforce=_largest_gap(brute)))
     return rows
 
 

@@ -20,7 +20,7 @@ _SUBCOMMANDS = ("llmcopula.cascade.cli", "llmcopula.selection.cli", "llmcopula.e
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="llmcopula",
+        prog="llmcopula", allow_abbrev=False,
         description="Copula models of several LLMs' confidences and errors: cascade threshold "
                     "tuning, ensemble selection, and their evaluation on bundled real data.")
     from . import __version__

@@ -21,6 +21,7 @@ from .chain import calibrate, fit_calibrators, raw_thresholds
 from .ece import CalibrationBins, expected_calibration_error
 from .platt import PlattCalibrator
 from .protocol import Calibrator
+from .rules import accepts_raw, calibrator_direction, exact_raw_threshold, raw_rules
 from .transforms import (
     TRANSFORM_FOR_SIGNAL,
     ConfidenceTransform,
@@ -36,6 +37,10 @@ __all__ = [
     "fit_calibrators",
     "calibrate",
     "raw_thresholds",
+    "raw_rules",
+    "exact_raw_threshold",
+    "calibrator_direction",
+    "accepts_raw",
     "expected_calibration_error",
     "CalibrationBins",
     "ConfidenceTransform",

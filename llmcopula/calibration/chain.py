@@ -27,8 +27,8 @@ def _raw_matrix(raw: ArrayLike, name: str = "raw") -> FloatArray:
 
 def fit_calibrators(raw: ArrayLike, correct: ArrayLike, *,
                     transform: TransformName | ConfidenceTransform = "auto",
-                    signal: str | None = None, names: Sequence[str] | None = None
-                    ) -> list[PlattCalibrator]:
+                    signal: str | None = None, names: Sequence[str] | None = None,
+                    slope: str = "free") -> list[PlattCalibrator]:
     """One :class:`PlattCalibrator` per column (model) of ``raw``, each fitted on its column.
 
     Parameters
@@ -43,6 +43,8 @@ def fit_calibrators(raw: ArrayLike, correct: ArrayLike, *,
         Signal type, for ``transform="auto"``.
     names : sequence of str, optional
         Model names, used in warning messages.
+    slope : {"free", "nonnegative"}
+        The calibrators' slope constraint (:class:`PlattCalibrator`).
 
     Examples
     --------
@@ -66,7 +68,7 @@ def fit_calibrators(raw: ArrayLike, correct: ArrayLike, *,
     out = []
     for m in range(arr.shape[1]):
         cal = PlattCalibrator(transform=transform, signal=signal,
-                              name=None if names is None else names[m])
+                              name=None if names is None else names[m], slope=slope)
         out.append(cal.fit(arr[:, m], labels[:, m]))
     return out
 

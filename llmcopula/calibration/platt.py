@@ -30,12 +30,14 @@ from scipy.special import expit, logit
 
 from .._estimator import BaseEstimator
 from .._validation import check_is_fitted, check_positive_int, check_probability
+from .rules import exact_raw_threshold
 from .transforms import ConfidenceTransform, TransformName, get_transform
 
 __all__ = ["PlattCalibrator"]
 
 _PHI_LOW = float(np.finfo(np.float64).tiny)
 _PHI_HIGH = float(np.nextafter(1.0, 0.0))
+_SLOPES = ("free", "nonnegative")
 
 
 def check_labels(correct: ArrayLike, n: int, name: str = "correct") -> NDArray[np.float64]:
@@ -116,6 +118,14 @@ class PlattCalibrator(BaseEstimator):
         and a ``UserWarning`` says so.
     tol, max_iter : float, int
         Newton stopping rule (largest parameter step on the standardised scale) and iteration cap.
+    slope : {"free", "nonnegative"}, default "free"
+        ``"free"``: the unconstrained maximum-likelihood slope; when it is negative (the signal is
+        inversely related to correctness) the calibrator is decreasing, and the rule
+        "Φ > t" is "raw < r" (``direction_ == "below"``). ``"nonnegative"``: the
+        maximum-likelihood fit under ``b >= 0``; a negative unconstrained slope then gives
+        ``b = 0`` and ``a = logit(k / n)``, the constant calibrator at the training accuracy
+        (``fallback_ == "negative-slope"``). ``docs/calibration.md`` gives the evidence for the
+        default.
 
     Attributes
     ----------
@@ -128,10 +138,12 @@ class PlattCalibrator(BaseEstimator):
     accuracy_ : float
         Training accuracy. Without a fallback, the mean training confidence equals it (the
         maximum-likelihood score equation of the intercept).
-    fallback_ : {None, "constant-labels", "constant-signal", "separation"}
+    fallback_ : {None, "constant-labels", "constant-signal", "separation", "negative-slope"}
         Which degenerate-data rule was used. With ``"constant-labels"`` or ``"constant-signal"``
         the calibrator is the constant ``(k + 1/2)/(n + 1)`` (``k`` correct out of ``n``;
         ``coef_ = 0``), so every confidence is one atom.
+    direction_ : {"above", "below"}
+        "below" iff the fitted slope is negative: the raw form of "Φ > t" is then "raw < r".
     transform_ : ConfidenceTransform
     n_iter_ : int
     converged_ : bool
@@ -151,13 +163,15 @@ class PlattCalibrator(BaseEstimator):
 
     def __init__(self, *, transform: TransformName | ConfidenceTransform = "one-sided",
                  signal: str | None = None, name: str | None = None,
-                 separation_penalty: float = 1e-2, tol: float = 1e-10, max_iter: int = 100) -> None:
+                 separation_penalty: float = 1e-2, tol: float = 1e-10, max_iter: int = 100,
+                 slope: str = "free") -> None:
         self.transform = transform
         self.signal = signal
         self.name = name
         self.separation_penalty = separation_penalty
         self.tol = tol
         self.max_iter = max_iter
+        self.slope = slope
 
     # ------------------------------------------------------------------ fitting
     def fit(self, raw: ArrayLike, correct: ArrayLike) -> PlattCalibrator:
@@ -172,6 +186,8 @@ class PlattCalibrator(BaseEstimator):
                 f"separation_penalty: must be a positive number, got {self.separation_penalty!r}"
             )
         check_positive_int(self.max_iter, "max_iter")
+        if self.slope not in _SLOPES:
+            raise ValueError(f"slope: expected one of {_SLOPES}, got {self.slope!r}")
         transform = get_transform(self.transform, self.signal)
         raw_arr = np.asarray(raw, dtype=np.float64)
         if raw_arr.ndim != 1:
@@ -220,6 +236,17 @@ class PlattCalibrator(BaseEstimator):
         if not self.converged_:
             warnings.warn(f"{self._who()}Newton iterations did not converge in {self.max_iter} "
                           f"steps", UserWarning, stacklevel=2)
+        if b < 0 and self.slope == "nonnegative":
+            # The log-likelihood is concave, so the maximum under b >= 0 is on the boundary
+            # b = 0, where the intercept's score equation gives a = logit(k / n).
+            self.intercept_, self.coef_ = float(logit(k / self.n_)), 0.0
+            self.fallback_ = "negative-slope"
+            warnings.warn(
+                f"{self._who()}the unconstrained slope is {b:.4g} < 0; with slope='nonnegative' "
+                f"the calibrator is the constant training accuracy {k / self.n_:.4g}",
+                UserWarning, stacklevel=2,
+            )
+            return self
         self.intercept_, self.coef_ = a, b
         if b <= 0:
             warnings.warn(
@@ -228,6 +255,12 @@ class PlattCalibrator(BaseEstimator):
                 f"form 'raw > r' (see raw_threshold)", UserWarning, stacklevel=2,
             )
         return self
+
+    @property
+    def direction_(self) -> str:
+        """"above" if Φ does not decrease with the raw signal (slope >= 0), "below" otherwise."""
+        self._check_fitted()
+        return "below" if self.coef_ < 0 else "above"
 
     def _who(self) -> str:
         return f"PlattCalibrator(name={self.name!r}): " if self.name is not None else ""
@@ -264,10 +297,13 @@ class PlattCalibrator(BaseEstimator):
     def raw_threshold(self, phi: ArrayLike) -> NDArray[np.float64]:
         """Raw-signal threshold ``r`` equivalent to the decision rule "accept if ``Phi > phi``".
 
-        For an increasing calibrator (``coef_ > 0``), ``predict(raw) > phi`` if and only if
-        ``raw > r``, with ``r = T^-1((logit(phi) - a)/b)`` inside the clipping range. Thresholds
-        beyond it give ``r = -inf`` (every query accepted; strictly, a query with raw ``-inf`` is
-        accepted too, although ``-inf > -inf`` is false) or ``r = +inf`` (none accepted).
+        For a non-decreasing calibrator (``direction_ == "above"``), ``predict(raw) > phi`` if
+        and only if ``raw > r``: ``r`` is the largest raw value of the transform's domain whose
+        confidence is ``<= phi``, found by bisection over the floating-point numbers with
+        :meth:`predict` itself (:func:`~llmcopula.calibration.rules.exact_raw_threshold`), so
+        the two rules agree on every float, at atoms and ties included (the closed form
+        ``T^-1((logit(phi) - a)/b)`` is only right up to rounding). ``r = -inf`` means every
+        value is accepted, a raw of ``-inf`` included; ``r = +inf`` means none is.
 
         If ``coef_ < 0`` (with a warning) the equivalent rule is flipped: accept if
         ``raw < r``, and the returned ``r`` is the threshold of that flipped rule (``+inf``:
@@ -281,28 +317,16 @@ class PlattCalibrator(BaseEstimator):
         >>> r = cal.raw_threshold([0.0, 0.75, 1.0])
         >>> r[0], r[2]
         (np.float64(-inf), np.float64(inf))
+        >>> raw = np.log([0.5, 0.8, 0.9])
+        >>> bool(np.all((cal.predict(raw) > 0.75) == (raw > r[1])))
+        True
         """
         self._check_fitted()
         q = check_probability(phi, "phi")
-        a, b = self.intercept_, self.coef_
-        if b == 0:
-            return np.where(expit(a) > q, -np.inf, np.inf)
-        if b < 0:
+        if self.coef_ < 0:
             warnings.warn(
-                f"{self._who()}coef_ = {b:.4g} < 0: the returned thresholds are for the flipped "
-                f"rule 'accept if raw < r'", UserWarning, stacklevel=2,
+                f"{self._who()}coef_ = {self.coef_:.4g} < 0: the returned thresholds are for the "
+                f"flipped rule 'accept if raw < r'", UserWarning, stacklevel=2,
             )
-        with np.errstate(divide="ignore"):
-            z = (logit(q) - a) / b
-        out = np.empty_like(z)
-        inside = (z >= self.xi_min_) & (z < self.xi_max_)
-        if b > 0:
-            out[z < self.xi_min_] = -np.inf
-            out[z >= self.xi_max_] = np.inf
-        else:
-            # Accept iff clip(xi) < z: everything when z > xi_max, nothing when z <= xi_min.
-            inside = (z > self.xi_min_) & (z <= self.xi_max_)
-            out[z > self.xi_max_] = np.inf
-            out[z <= self.xi_min_] = -np.inf
-        out[inside] = self.transform_.inverse(z[inside])
-        return out
+        return exact_raw_threshold(self.predict, q, self.direction_,
+                                   domain=self.transform_.raw_range)

@@ -20,7 +20,10 @@ from .cascades import all_cascades, check_cascade, check_thresholds
 from .empirical_marginal import EmpiricalMarginal
 from .empirical_model import EmpiricalCopulaModel
 from .evaluation import error_cost_area, evaluate_frontier, percent_change, score_cascade
-from .frontier import Frontier
+from .choose import Selection, select_point
+from .frontier import Frontier, FrontierIntervals
+from .guarantee import GuaranteedChoice, learn_then_test
+from .intervals import frontier_intervals
 from .marginals import ConfidenceMarginal
 from .model import MarkovCopulaModel
 from .plotting import ErrorCostCurveDisplay
@@ -40,6 +43,12 @@ __all__ = [
     "tune",
     "default_lambdas",
     "Frontier",
+    "FrontierIntervals",
+    "frontier_intervals",
+    "Selection",
+    "select_point",
+    "learn_then_test",
+    "GuaranteedChoice",
     "ErrorCostCurveDisplay",
     "pareto_mask",
     "route",

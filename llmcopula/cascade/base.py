@@ -24,6 +24,7 @@ from .._deprecation import keyword_only_after
 from .._estimator import BaseEstimator
 from .._validation import check_is_fitted, check_positive_int, check_rng
 from ..calibration import PlattCalibrator, calibrate, fit_calibrators, raw_thresholds
+from ..calibration.rules import raw_rules
 from ..datasets import ChainLog
 from .cascades import check_cascade, check_thresholds
 from .prediction import CascadeEvaluation, CascadePrediction
@@ -61,10 +62,11 @@ class MarginalDistribution(Protocol):
     def mean(self) -> float: ...
 
 
-def fit_log_calibrators(log: ChainLog, transform: str) -> tuple[list[PlattCalibrator], FloatArray]:
+def fit_log_calibrators(log: ChainLog, transform: str, slope: str = "nonnegative"
+                        ) -> tuple[list[PlattCalibrator], FloatArray]:
     """One Platt calibrator per model of ``log``, and the calibrated training confidences."""
     calibrators = fit_calibrators(log.confidence, log.correct, transform=transform,
-                                  signal=log.signal, names=log.models)
+                                  signal=log.signal, names=log.models, slope=slope)
     return calibrators, calibrate(calibrators, log.confidence)
 
 
@@ -103,7 +105,8 @@ class CalibratedChainModel(BaseEstimator, ABC):
         self._check_options()
         if log.n_queries < 2:
             raise ValueError(f"log: need at least 2 training queries, got {log.n_queries}")
-        calibrators, confidence = fit_log_calibrators(log, self.transform)
+        calibrators, confidence = fit_log_calibrators(
+            log, self.transform, getattr(self, "calibration_slope", "nonnegative"))
         self._fit_joint(log, confidence)
         self.models_ = log.models
         self.costs_ = log.mean_cost * 1e6
@@ -175,11 +178,22 @@ class CalibratedChainModel(BaseEstimator, ABC):
 
     def raw_thresholds(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
                        ) -> FloatArray:
-        """The same decision rules on each model's raw signal: accept iff raw > r_j."""
+        """Raw thresholds of the same decision rules (accept iff raw > r_j, or raw < r_j for a
+        decreasing calibration: see :meth:`raw_rules` for the directions)."""
         self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         t = check_thresholds(thresholds, len(cas))
         return raw_thresholds([self.calibrators_[m] for m in cas[:-1]], t)
+
+    def raw_rules(self, thresholds: ArrayLike, cascade: Sequence[int] | None = None
+                  ) -> tuple[tuple[str, ...], FloatArray]:
+        """The deployable form of "accept iff Φ_j > t_j": each stage's direction ("above":
+        raw > r, "below": raw < r for a decreasing calibration) and raw thresholds (B, k − 1),
+        exact on every float (:func:`llmcopula.calibration.rules.raw_rules`)."""
+        self._check_fitted()
+        cas = check_cascade(cascade, len(self.models_))
+        t = check_thresholds(thresholds, len(cas))
+        return raw_rules([self.calibrators_[m] for m in cas[:-1]], t)
 
     def atom_intervals(self, m: int) -> list[tuple[float, float, float]]:
         """``(atom, lo, hi)`` for each atom of model ``m``'s calibrated confidence: the atom

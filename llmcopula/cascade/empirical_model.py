@@ -58,6 +58,8 @@ class EmpiricalCopulaModel(CalibratedChainModel):
     target : {"correct", "confidence"}, default "correct"
         What each training query contributes to the predicted accuracy when stage j answers
         it: its label for that model, or that model's calibrated confidence.
+    calibration_slope : {"nonnegative", "free"}, default "nonnegative"
+        Slope constraint of the Platt calibrators (as in :class:`MarkovCopulaModel`).
 
     Attributes
     ----------
@@ -98,7 +100,9 @@ class EmpiricalCopulaModel(CalibratedChainModel):
 
     method_name = "empirical-copula"
 
-    def __init__(self, *, transform: str = "auto", target: str = "correct") -> None:
+    def __init__(self, *, transform: str = "auto", target: str = "correct",
+                 calibration_slope: str = "nonnegative") -> None:
+        self.calibration_slope = calibration_slope
         self.transform = transform
         self.target = target
 

@@ -18,7 +18,7 @@ from ..datasets import ChainLog
 from .base import CalibratedChainModel
 from .cascades import check_cascade
 from .frontier import Frontier
-from .routing import route
+from .routing import answering_stage_raw, route
 
 __all__ = ["route", "score_cascade", "evaluate_frontier", "error_cost_area", "percent_change"]
 
@@ -26,7 +26,8 @@ FloatArray = NDArray[np.float64]
 
 
 def score_cascade(log: ChainLog, cascade: Sequence[int], thresholds: ArrayLike, *,
-                  confidence: ArrayLike | None = None) -> dict[str, FloatArray]:
+                  confidence: ArrayLike | None = None,
+                  directions: Sequence[str] | None = None) -> dict[str, FloatArray]:
     """Empirical accuracy, mean cost and stage usage of a cascade on a labelled log.
 
     Parameters
@@ -40,6 +41,10 @@ def score_cascade(log: ChainLog, cascade: Sequence[int], thresholds: ArrayLike, 
     confidence : array_like of shape (n, K), optional
         Confidences of all chain models (e.g. ``model.calibrate(log)``); default the log's raw
         signal, to be used with raw thresholds.
+    directions : sequence of {"above", "below"}, optional
+        Route the log's raw signals with deployable rules (:func:`~.routing.route_raw`): stage
+        j accepts iff raw > r_j ("above") or raw < r_j ("below"), infinite thresholds absolute.
+        Not with ``confidence``.
 
     Returns
     -------
@@ -53,25 +58,46 @@ def score_cascade(log: ChainLog, cascade: Sequence[int], thresholds: ArrayLike, 
             f"confidence: expected shape {log.confidence.shape} like the log, got {conf.shape}"
         )
     idx = list(cas)
-    stage = route(conf[:, idx], thresholds)  # (P, n)
+    if directions is not None:
+        if confidence is not None:
+            raise ValueError("directions: rules apply to the raw signals; do not pass confidence")
+        dirs = tuple(directions)
+        t = np.asarray(thresholds, dtype=np.float64)
+        t = t[None, :] if t.ndim == 1 else t
+        if len(dirs) != len(cas) - 1 or t.ndim != 2 or t.shape[1] != len(cas) - 1:
+            raise ValueError(f"directions, thresholds: expected {len(cas) - 1} directions and "
+                             f"thresholds of shape (P, {len(cas) - 1}), got {len(dirs)} and "
+                             f"{t.shape}")
+        stage = answering_stage_raw(log.confidence[:, idx], dirs, t)
+    else:
+        stage = route(conf[:, idx], thresholds)  # (P, n)
+    return _score_stages(log, idx, stage)
+
+
+def _score_stages(log: ChainLog, idx: list[int], stage: NDArray[np.intp]
+                  ) -> dict[str, FloatArray]:
     correct = log.correct[:, idx].astype(np.float64)
     cum_cost = np.cumsum(log.cost[:, idx], axis=1)  # (n, k)
     rows = np.arange(log.n_queries)
     acc = correct[rows[None, :], stage].mean(axis=1)
     cost = cum_cost[rows[None, :], stage].mean(axis=1) * 1e6
-    usage = np.stack([(stage == j).mean(axis=1) for j in range(len(cas))], axis=1)
+    usage = np.stack([(stage == j).mean(axis=1) for j in range(len(idx))], axis=1)
     return {"accuracy": acc, "cost": cost, "stage_usage": usage}
 
 
 def evaluate_frontier(frontier: Frontier, log: ChainLog, *,
                       model: CalibratedChainModel | None = None,
                       calibrators: Sequence[Calibrator] | None = None) -> Frontier:
-    """Score every frontier point on a labelled (test) log.
+    """Score every frontier point on a labelled (test) log by routing the log's raw signals with
+    the point's deployable rules (:meth:`Frontier.rules`: a direction and a raw threshold per
+    stage), exactly as a production router applies them.
 
-    With a fitted ``model`` (or the ``calibrators`` of the log's models, in the order of
-    ``log.models``), the log's raw signals are calibrated and routed with the calibrated
-    thresholds; otherwise the raw signals are routed with the raw thresholds (the same rule, as
-    a production router would apply it).
+    The rules are the calibrated-threshold rules on the raw scale, exact on every float (see
+    :func:`llmcopula.calibration.rules.exact_raw_threshold`), so the numbers are those of routing
+    the calibrated confidences as well; ``model`` or ``calibrators`` (the training fit) are
+    accepted for that check only: with one of them, the routing of the calibrated test
+    confidences with the calibrated thresholds must agree with the rules on every query, or a
+    ``RuntimeError`` says where it does not.
     """
     missing = [m for m in frontier.models if m not in log.models]
     if missing:
@@ -79,22 +105,29 @@ def evaluate_frontier(frontier: Frontier, log: ChainLog, *,
     if model is not None and calibrators is not None:
         raise ValueError("model, calibrators: pass one of them, not both")
     chain_idx = [log.models.index(m) for m in frontier.models]
+    conf = None
     if model is not None:
         if not isinstance(model, CalibratedChainModel):
             raise ValueError(f"model: expected a calibrated chain model, got "
                              f"{type(model).__name__}")
         if tuple(model.models_) != log.models:
             raise ValueError("model: was fitted on other models than the log's")
-        res = score_cascade(log, chain_idx, frontier.thresholds, confidence=model.calibrate(log))
+        conf = model.calibrate(log)
     elif calibrators is not None:
         if len(calibrators) != log.n_models:
             raise ValueError(f"calibrators: expected one per model of the log "
                              f"({log.n_models}), got {len(calibrators)}")
-        res = score_cascade(log, chain_idx, frontier.thresholds,
-                            confidence=calibrate(calibrators, log.confidence))
-    else:
-        res = score_cascade(log, chain_idx, frontier.raw_thresholds)
-    return frontier.with_test(res["accuracy"], res["cost"])
+        conf = calibrate(calibrators, log.confidence)
+    stage = answering_stage_raw(log.confidence[:, chain_idx], frontier.directions,
+                                frontier.raw_thresholds)
+    if conf is not None and len(frontier) and np.isfinite(frontier.thresholds).all():
+        differ = route(conf[:, chain_idx], frontier.thresholds) != stage
+        if differ.any():
+            p, q = (int(v[0]) for v in np.nonzero(differ))
+            raise RuntimeError(f"frontier point {p}: its raw rules route query {q} of the log "
+                               f"differently from its calibrated thresholds")
+    res = _score_stages(log, chain_idx, stage)
+    return frontier.with_test(res["accuracy"], res["cost"], res["stage_usage"])
 
 
 def _curve(cost: ArrayLike, accuracy: ArrayLike, name: str) -> tuple[FloatArray, FloatArray]:

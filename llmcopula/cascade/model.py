@@ -63,6 +63,12 @@ class MarkovCopulaModel(CalibratedChainModel):
         A calibrated confidence value is an atom when it occurs at least this often.
     max_components : int, default 3
         Largest number of beta components of each marginal (chosen by BIC).
+    calibration_slope : {"nonnegative", "free"}, default "nonnegative"
+        Slope constraint of the Platt calibrators (:class:`~llmcopula.calibration.PlattCalibrator`).
+        "nonnegative" replaces a decreasing calibration by the constant training accuracy (the
+        stage then accepts all queries or none); "free" keeps it (the stage accepts when the raw
+        signal is *below* a threshold). ``docs/calibration.md`` gives the evidence for the
+        default.
 
     Attributes
     ----------
@@ -90,7 +96,8 @@ class MarkovCopulaModel(CalibratedChainModel):
 
     def __init__(self, *, family: str = "gumbel", transform: str = "auto",
                  approximation: str = "exact", n_cells: int = 32, min_atom_count: int = 2,
-                 max_components: int = 3) -> None:
+                 max_components: int = 3, calibration_slope: str = "nonnegative") -> None:
+        self.calibration_slope = calibration_slope
         self.family = family
         self.transform = transform
         self.approximation = approximation

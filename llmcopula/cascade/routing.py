@@ -22,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..calibration.rules import DIRECTIONS, accepts_raw
 from .cascades import check_thresholds
 
-__all__ = ["route", "answering_stage", "pareto_mask"]
+__all__ = ["route", "route_raw", "answering_stage", "answering_stage_raw", "pareto_mask"]
 
 FloatArray = NDArray[np.float64]
 
@@ -36,6 +37,55 @@ def answering_stage(confidence: FloatArray, thresholds: FloatArray) -> NDArray[n
     accept = confidence[None, :, :-1] > thresholds[:, None, :]  # ties defer
     accept = np.concatenate([accept, np.ones(accept.shape[:2] + (1,), dtype=bool)], axis=2)
     return np.argmax(accept, axis=2)
+
+
+def answering_stage_raw(raw: FloatArray, directions: tuple[str, ...], thresholds: FloatArray
+                        ) -> NDArray[np.intp]:
+    """The routing kernel of deployable rules on raw signals, without input checks: ``raw``
+    (n, k), one direction per stage but the last, ``thresholds`` (P, k − 1); returns the
+    0-based answering stage, shape (P, n). Infinite thresholds are absolute and NaN never
+    accepts (the rule semantics of :mod:`llmcopula.policy`)."""
+    n, k = raw.shape
+    accept = np.ones((thresholds.shape[0], n, k), dtype=bool)
+    for j, direction in enumerate(directions):
+        accept[:, :, j] = accepts_raw(raw[None, :, j], direction, thresholds[:, j, None])
+    return np.argmax(accept, axis=2)
+
+
+def route_raw(raw: ArrayLike, directions: tuple[str, ...] | list[str], thresholds: ArrayLike
+              ) -> NDArray[np.intp]:
+    """The stage that answers each query under raw-signal rules: stage j < k accepts iff
+    raw_j > r_j ("above") or raw_j < r_j ("below"), ties defer, the last stage always answers.
+
+    Parameters
+    ----------
+    raw : array_like of shape (n, k)
+    directions : sequence of {"above", "below"}, length k − 1
+    thresholds : array_like of shape (k − 1,) or (P, k − 1); ±inf allowed (absolute)
+
+    Returns
+    -------
+    ndarray of shape (P, n)
+
+    Examples
+    --------
+    >>> route_raw([[-0.1, -2.0], [-3.0, -0.5]], ["below"], [-1.0]).tolist()
+    [[1, 0]]
+    >>> route_raw([[-np.inf, -2.0]], ["above"], [-np.inf]).tolist()  # absolute -inf
+    [[0]]
+    """
+    x = np.asarray(raw, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"raw: expected shape (n, k), got {x.shape}")
+    dirs = tuple(directions)
+    if len(dirs) != x.shape[1] - 1 or any(d not in DIRECTIONS for d in dirs):
+        raise ValueError(f"directions: expected {x.shape[1] - 1} of {DIRECTIONS}, got {dirs}")
+    t = np.asarray(thresholds, dtype=np.float64)
+    t = t[None, :] if t.ndim == 1 else t
+    if t.ndim != 2 or t.shape[1] != x.shape[1] - 1 or np.isnan(t).any():
+        raise ValueError(f"thresholds: expected shape (P, {x.shape[1] - 1}) without NaN, got "
+                         f"{t.shape}")
+    return answering_stage_raw(x, dirs, t)
 
 
 def route(confidence: ArrayLike, thresholds: ArrayLike) -> NDArray[np.intp]:

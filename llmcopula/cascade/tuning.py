@@ -35,7 +35,7 @@ from .frontier import Frontier
 from .prediction import CascadeEvaluation
 from .routing import pareto_mask
 
-__all__ = ["tune", "default_lambdas"]
+__all__ = ["gap_budgets", "tune", "default_lambdas"]
 
 FloatArray = NDArray[np.float64]
 
@@ -63,9 +63,19 @@ class _Problem:
         self.n_evals = 0
 
     def evaluate(self, s: FloatArray, with_grad: bool = False) -> CascadeEvaluation:
+        # SLSQP asks for the objective, the constraint and its gradient at the same point:
+        # single points are cached (the last one, with its gradient when it was computed).
+        key = s.tobytes() if s.shape[0] == 1 else None
+        cached = getattr(self, "_last", None)
+        if key is not None and cached is not None and cached[0] == key and (
+                cached[1].grad_accuracy is not None or not with_grad):
+            return cached[1]
         self.n_evals += s.shape[0]
-        return self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
-                                            with_grad=with_grad, n_cells=self.n_cells)
+        res = self.model.evaluate_quantile(s, self.cascade, approximation=self.approximation,
+                                           with_grad=with_grad, n_cells=self.n_cells)
+        if key is not None:
+            self._last = (key, res)
+        return res
 
     def lagrangian(self, lam: float):
         def fun(x: FloatArray) -> tuple[float, FloatArray]:
@@ -138,9 +148,10 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
     t = _quantile_to_thresholds(model, cascade, s)
     res = model.evaluate_quantile(model.to_quantile(t, cascade), cascade,
                                   approximation=approximation)
+    directions, raw = model.raw_rules(t, cascade)
     return Frontier(
         models=tuple(model.models_[m] for m in cascade), cascade=cascade, method=method,
-        thresholds=t, raw_thresholds=model.raw_thresholds(t, cascade),
+        thresholds=t, raw_thresholds=raw, directions=directions,
         accuracy=res.accuracy, cost=res.cost,
         stage_probabilities=res.stage_probabilities, **extra,
     )
@@ -149,7 +160,7 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
 def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
          lambdas: ArrayLike | None = None, n_lambdas: int = 30, budgets: ArrayLike | None = None,
          n_starts: int = 256, approximation: str | None = None, pareto: bool = True,
-         polish: bool = False, rng: Any = None) -> Frontier:
+         polish: bool = False, fill_gaps: bool = True, rng: Any = None) -> Frontier:
     """Trace the optimal error–cost frontier of a cascade under a fitted model.
 
     Parameters
@@ -172,6 +183,12 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
         Overrides the model's default.
     pareto : bool
         Drop dominated points (possible only when two λ share a solution's cost).
+    fill_gaps : bool, default True
+        With the adaptive λ path: where neighbouring points of the result are more than
+        1/``n_lambdas`` of the cost range apart (the λ path only reaches the concave hull of the
+        predicted frontier, and the model's frontier can bend below it), add solutions of the
+        budget form at evenly spaced budgets inside the gap (:func:`gap_budgets`); their
+        ``lambdas`` are NaN and ``budgets`` holds the budget.
     polish : bool, default False
         Models with a discretisation (:class:`MarkovCopulaModel`) are optimised on a coarse
         one (:meth:`~CalibratedChainModel.coarse_n_cells`); with ``polish=True`` every solution
@@ -276,9 +293,35 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
 
     snapped = np.array([_snap_atoms(model, cas, best_x[i], score_for(float(lam[i])))
                         for i in range(lam.size)])
+    lam_out, budgets_out = lam.copy(), None
+    n_filled = 0
+    if adaptive and fill_gaps:
+        ev = problem.evaluate(snapped)
+        keep = np.flatnonzero(pareto_mask(ev.cost, ev.accuracy))
+        keep = keep[np.argsort(ev.cost[keep], kind="stable")]
+        fill = gap_budgets(ev.cost[keep], n_lambdas)
+        if fill.size:
+            # The budget form reaches the parts of the frontier below its concave hull. Its
+            # starts: the most accurate feasible point on the straight line (in the uniform
+            # scale) between the gap's two neighbours, and the most accurate feasible seed.
+            coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
+            w = np.linspace(0.0, 1.0, 65)
+            line_s, line_ev = [], []
+            for a, b in zip(keep[:-1], keep[1:]):
+                if np.any((fill > ev.cost[a]) & (fill < ev.cost[b])):
+                    seg = snapped[a] + w[:, None] * (snapped[b] - snapped[a])
+                    line_s.append(seg)
+            seeds = np.vstack([snapped, sobol] + line_s)
+            extra = _solve_budgets(model, cas, coarse, fill, seeds, n_starts=2)
+            n_coarse += coarse.n_evals
+            n_filled = fill.size
+            snapped = np.vstack([snapped, extra])
+            lam_out = np.concatenate([lam, np.full(fill.size, np.nan)])
+            budgets_out = np.concatenate([np.full(lam.size, np.nan), fill])
     frontier = _build_frontier(model, cas, snapped, model.method_name, approximation,
-                               lambdas=lam.copy(),
-                               info={"n_model_evaluations": n_coarse + problem.n_evals})
+                               lambdas=lam_out, budgets=budgets_out,
+                               info={"n_model_evaluations": n_coarse + problem.n_evals,
+                                     "n_gap_budgets": n_filled})
     return _finish(frontier, pareto)
 
 
@@ -296,6 +339,7 @@ def _finish(frontier: Frontier, pareto: bool) -> Frontier:
         accuracy=frontier.accuracy[idx], cost=frontier.cost[idx],
         stage_probabilities=frontier.stage_probabilities[idx],
         lambdas=pick(frontier.lambdas), budgets=pick(frontier.budgets), info=frontier.info,
+        directions=frontier.directions,
     )
 
 
@@ -311,8 +355,17 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
             f"{min_cost:.6g} USD per million queries; got min {budgets.min():.6g}"
         )
     # Seed each budget with the Lagrangian frontier and the scan.
-    base = tune(model, cas, approximation=approximation, pareto=False, rng=rng)
+    base = tune(model, cas, approximation=approximation, pareto=False, fill_gaps=False, rng=rng)
     seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
+    out = _solve_budgets(model, cas, problem, budgets, seeds_s)
+    return _build_frontier(model, cas, out, model.method_name, approximation,
+                           budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
+
+
+def _solve_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
+                   budgets: FloatArray, seeds_s: FloatArray, n_starts: int = 3) -> FloatArray:
+    """Uniform-scale thresholds of highest predicted accuracy with predicted cost <= B, for each
+    budget B: SLSQP from the ``n_starts`` most accurate feasible seeds, atoms snapped."""
     seeds_eval = problem.evaluate(seeds_s)
     k = len(cas)
     out = np.zeros((budgets.size, k - 1))
@@ -323,7 +376,7 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
 
     for b, budget in enumerate(budgets):
         feasible = np.flatnonzero(seeds_eval.cost <= budget)
-        ranked = feasible[np.argsort(-seeds_eval.accuracy[feasible])][:3]
+        ranked = feasible[np.argsort(-seeds_eval.accuracy[feasible])][:n_starts]
         starts = [seeds_s[i] for i in ranked] or [np.zeros(k - 1)]
         best_acc, best_x = -np.inf, starts[0]
         for x0 in starts:
@@ -348,5 +401,23 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
             return np.where(r.cost <= B * (1 + 1e-9), -r.accuracy, np.inf)
 
         out[b] = _snap_atoms(model, cas, best_x, score)
-    return _build_frontier(model, cas, out, model.method_name, approximation,
-                           budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
+    return out
+
+
+def gap_budgets(cost: ArrayLike, n_lambdas: int) -> FloatArray:
+    """Budgets that split every gap between neighbouring costs wider than 1/``n_lambdas`` of the
+    cost range into pieces no wider than that (the points the budget form adds to a frontier).
+
+    >>> gap_budgets([10.0, 12.0, 50.0], 4).tolist()  # range 40, largest allowed gap 10
+    [21.5, 31.0, 40.5]
+    """
+    c = np.unique(np.asarray(cost, dtype=np.float64))
+    if c.size < 2:
+        return np.empty(0)
+    width = (c[-1] - c[0]) / max(int(n_lambdas), 1)
+    out = []
+    for a, b in zip(c[:-1], c[1:]):
+        if b - a > width * (1 + 1e-9):
+            m = int(np.ceil((b - a) / width))
+            out.extend(a + (b - a) * np.arange(1, m) / m)
+    return np.asarray(out, dtype=np.float64)

@@ -28,7 +28,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from .tasks import METHODS
 
     p = subparsers.add_parser(
-        "reproduce", help="compare the Markov-copula tuner with grid search, BO and the oracle",
+        "reproduce", allow_abbrev=False,
+        help="compare the Markov-copula tuner with grid search, BO and the oracle",
         description="Tune every cascade of the shipped chains with each method on training "
                     "data (optionally subsampled), score on the test split, and write tidy CSVs, "
                     "plots and a Markdown report. Interrupted runs resume.")

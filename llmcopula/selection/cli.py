@@ -64,7 +64,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from llmcopula.selection.methods import SELECTION_METHODS
 
     p = subparsers.add_parser(
-        "select", help="select an LLM ensemble by mutual information under a budget",
+        "select", allow_abbrev=False,
+        help="select an LLM ensemble by mutual information under a budget",
         description="Select models from a pool to maximise the mutual information I(Y; X_S) "
                     "between the label and their joint answers (or with a baseline), aggregate "
                     "the selected answers and score them on test data. Costs are in USD per "

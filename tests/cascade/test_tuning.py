@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from llmcopula.cascade import MarkovCopulaModel, tune
+from llmcopula.cascade.tuning import gap_budgets
 from llmcopula.datasets import load_benchmark
 
 
@@ -79,10 +80,38 @@ def test_frontier_has_no_local_optimum_jumps(model):
     f = tune(model, (0, 2, 3, 4), rng=0)
     s = model.to_quantile(f.thresholds, (0, 2, 3, 4))
     for p, lam in enumerate(f.lambdas):
+        if np.isnan(lam):  # a gap-filling point of the budget form, not a λ solution
+            continue
         values = objective(model, (0, 2, 3, 4), s, lam)
         # judged on the fine discretisation, optimised on the coarse one (see tune's polish):
         # within the coarse discretisation error; a local-optimum jump costs ~1e-3 or more
         assert values[p] <= values.min() + 2e-5
+
+
+def test_gap_filling_leaves_no_gap_wider_than_the_cost_range_over_n_lambdas(model):
+    """MMLU/Llama (0, 4): the λ path jumps from 18 to 344 USD/M (the model's frontier bends
+    below its concave hull there); the budget form fills the hole."""
+    without = tune(model, (0, 4), n_lambdas=20, fill_gaps=False, rng=0)
+    assert np.diff(without.cost).max() > 300
+    f = tune(model, (0, 4), n_lambdas=20, rng=0)
+    width = (f.cost.max() - f.cost.min()) / 20
+    assert np.diff(f.cost).max() <= width * 1.05
+    filled = ~np.isnan(f.budgets)
+    assert filled.sum() >= 10 and np.isnan(f.lambdas[filled]).all()
+    assert np.all(f.cost[filled] <= f.budgets[filled] * (1 + 1e-3))
+    assert np.all(np.diff(f.accuracy) > 0)  # still a Pareto frontier
+    # every filling point is at least as accurate as the best λ point within its budget
+    lam_pts = ~filled
+    for p in np.flatnonzero(filled):
+        within = f.accuracy[lam_pts & (f.cost <= f.budgets[p])]
+        assert f.accuracy[p] >= within.max() - 1e-6
+
+
+def test_gap_budgets_split_wide_gaps_evenly():
+    assert gap_budgets([0.0, 1.0, 2.0], 2).size == 0
+    b = gap_budgets([0.0, 100.0], 10)
+    np.testing.assert_allclose(b, np.arange(10, 100, 10))
+    assert gap_budgets([5.0], 10).size == 0
 
 
 def test_budget_form_respects_the_budget_and_beats_lagrangian_points(model):

@@ -23,8 +23,9 @@ def test_tune_on_bundled_data_writes_the_documented_json(tmp_path, capsys):
     assert len(doc["points"]) >= 3
     for point in doc["points"]:
         assert len(point["thresholds"]) == 1 and len(point["raw_thresholds"]) == 1
-        assert set(point["predicted"]) == {"accuracy", "cost"}
-        assert set(point["test"]) == {"accuracy", "cost"}
+        assert set(point["predicted"]) == {"accuracy", "cost", "stage_usage"}
+        assert set(point["test"]) == {"accuracy", "cost", "stage_usage"}
+        assert [r["direction"] for r in point["rules"]] == ["above"]
         assert 15 < point["test"]["cost"] < 700  # USD per million queries
     costs = [p["predicted"]["cost"] for p in doc["points"]]
     assert costs == sorted(costs)

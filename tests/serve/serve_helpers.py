@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
+from llmcopula.cascade import EmpiricalCopulaModel, frontier_intervals, select_point, tune
 from llmcopula.datasets import load_benchmark
-from llmcopula.monitoring import reference_profile
-from llmcopula.policy import CascadePolicy, ModelInfo, ThresholdRule
+from llmcopula.deploy import build_policy
+from llmcopula.policy import CascadePolicy
 
 PRICES = {  # USD per million input / output tokens (the bundled data's README)
     "llama3.2-1b": (0.10, 0.10), "llama3.2-3b": (0.10, 0.10), "llama3.1-8b": (0.20, 0.20),
@@ -28,30 +27,33 @@ _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 
 
 # ------------------------------------------------------------------------ policies
-def build_test_policy(benchmark: str, chain: str, cascade: tuple[str, ...], *,
-                      accept_share: float = 0.5, mixture=None) -> CascadePolicy:
-    """THE policy builder of the serving tests (swap in the tuner's policy writer once it exists).
-
-    Each non-final stage accepts when its raw signal is above the training quantile
-    1 - ``accept_share`` ("above": on MMLU/MedMCQA every model's calibration slope is positive,
-    higher mean log-probability means more likely correct). The monitoring block is the
-    reference profile of the training routing.
-    """
+@functools.lru_cache(maxsize=None)
+def tuned_frontier(benchmark: str, chain: str, cascade: tuple[str, ...]):
+    """(train, frontier with intervals) of the empirical-copula tuner on a bundled training split,
+    as the README's deployment walk-through tunes it."""
     train = load_benchmark(benchmark, chain, "train")
-    cols = [train.models.index(m) for m in cascade]
-    rules = [ThresholdRule(model=m, direction="above",
-                           raw_threshold=float(np.quantile(train.confidence[:, c],
-                                                           1 - accept_share)))
-             for m, c in zip(cascade[:-1], cols[:-1])]
-    chain_models = [ModelInfo(m, signal=train.signal, cost=float(train.mean_cost[i] * 1e6))
-                    for i, m in enumerate(train.models)]
-    policy = CascadePolicy(chain_models=chain_models, cascade_models=cascade, rules=rules,
-                           cost_definition="cost_answer_usd", mixture=mixture,
-                           method="training-quantiles (tests)")
-    keys = [f"train-{q}" for q in train.query_ids]
-    return replace(policy, monitoring=reference_profile(
-        policy, train.confidence, train.cost, columns=train.models, correct=train.correct,
-        keys=keys))
+    model = EmpiricalCopulaModel().fit(train)
+    cas = tuple(train.models.index(m) for m in cascade)
+    front = frontier_intervals(tune(model, cascade=cas, n_lambdas=12, rng=0), train, model=model,
+                               rng=0)
+    return train, front
+
+
+def build_test_policy(benchmark: str, chain: str, cascade: tuple[str, ...], *,
+                      target_accuracy: float | None = None, mix: bool = False) -> CascadePolicy:
+    """THE policy builder of the serving tests: the official one (:func:`build_policy`) on a
+    frontier tuned on the training split, chosen by target accuracy.
+
+    The default target is halfway between the cheapest and the most accurate point's predicted
+    accuracy, so that every non-final stage both accepts and defers; ``mix=True`` allows the
+    randomised mixture of two neighbouring hull points (keyed by request id).
+    """
+    train, front = tuned_frontier(benchmark, chain, tuple(cascade))
+    if target_accuracy is None:
+        target_accuracy = float(front.accuracy.min() + 0.5 * (front.accuracy.max()
+                                                              - front.accuracy.min()))
+    return build_policy(front, select_point(front, target_accuracy=target_accuracy, mix=mix),
+                        train, method="empirical-copula")
 
 
 def write_upstreams(path: Path, models, base_url: str | dict[str, str], *, timeout_s: float = 5.0,

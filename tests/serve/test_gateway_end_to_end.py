@@ -17,7 +17,6 @@ from serve_helpers import build_test_policy, prompt_of, write_upstreams
 
 from llmcopula.datasets import load_benchmark, load_labels, load_questions
 from llmcopula.monitoring import PROFILE_KIND
-from llmcopula.policy import Mixture
 from llmcopula.serve.replay import ReplayData
 
 CASCADE = ("llama3.2-1b", "llama3.1-8b", "llama3.1-405b")
@@ -52,10 +51,9 @@ def _offline(policy, log, keys):
 def test_all_mmlu_test_questions_through_two_workers_match_offline_routing(
         tmp_path, start_server, mmlu_replay):
     # A randomised policy, so that the request id (the mixture key) must be carried through.
-    other = build_test_policy("mmlu", "llama", CASCADE, accept_share=0.3).rules
-    policy = build_test_policy("mmlu", "llama", CASCADE, accept_share=0.5,
-                               mixture=Mixture(probability=0.7, rules=other))
+    policy = build_test_policy("mmlu", "llama", CASCADE, mix=True)
     policy.save(tmp_path / "policy.json")
+    assert policy.is_randomized and policy.selection["by"] == "target_accuracy"
     assert policy.monitoring["kind"] == PROFILE_KIND
     upstreams = write_upstreams(tmp_path / "up.toml", CASCADE, mmlu_replay.url + "/v1")
     log_path = tmp_path / "calls.csv"

@@ -20,7 +20,8 @@ def test_the_readme_policy_snippet_writes_the_tests_policy(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
     policy = CascadePolicy.load(tmp_path / "policy.json")
-    expected = build_test_policy("mmlu", "llama", ("llama3.2-1b", "llama3.1-8b", "llama3.1-405b"))
+    expected = build_test_policy("mmlu", "llama", ("llama3.2-1b", "llama3.1-8b", "llama3.1-405b"),
+                                 target_accuracy=0.8)
     assert policy.rules == expected.rules
     assert policy.monitoring == CascadePolicy.from_json(expected.to_json()).monitoring
 

@@ -32,7 +32,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ...calibration import Calibrator, raw_thresholds
+from ...calibration import Calibrator
+from ...calibration.rules import raw_rules
 from ...datasets import ChainLog
 from ..cascades import check_cascade
 from ..frontier import Frontier
@@ -230,10 +231,10 @@ def bayes_opt(log: ChainLog, cascade: Sequence[int] | None = None, *,
     idx = np.flatnonzero(keep)
     idx = idx[np.argsort(r["cost"][idx], kind="stable")]
     method = "bo" if score == "confidence" else "bo-labels"
+    directions, raw = raw_rules([calibrators[m] for m in cas[:-1]], t[idx])
     return Frontier(
         models=tuple(log.models[m] for m in cas), cascade=cas, method=method,
-        thresholds=t[idx], raw_thresholds=raw_thresholds([calibrators[m] for m in cas[:-1]],
-                                                         t[idx]),
+        thresholds=t[idx], raw_thresholds=raw, directions=directions,
         accuracy=r["accuracy"][idx], cost=r["cost"][idx],
         stage_probabilities=r["stage_usage"][idx], lambdas=lam[idx],
         info={"n_calls": calls, "n_evaluations": n_evals, "score": score,

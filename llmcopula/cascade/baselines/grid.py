@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ...calibration import Calibrator, raw_thresholds
+from ...calibration import Calibrator
+from ...calibration.rules import raw_rules
 from ...datasets import ChainLog
 from ..cascades import check_cascade
 from ..frontier import Frontier
@@ -165,9 +166,10 @@ def grid_search(log: ChainLog, cascade: Sequence[int] | None = None, *,
         t = np.empty((idx.size, 0))
     usage = score_thresholds(conf, values, cum_cost, t)["stage_usage"]
     method = "grid" if score == "confidence" else "grid-labels"
+    directions, raw = raw_rules([calibrators[m] for m in cas[:-1]], t)
     return Frontier(
         models=tuple(log.models[m] for m in cas), cascade=cas, method=method, thresholds=t,
-        raw_thresholds=raw_thresholds([calibrators[m] for m in cas[:-1]], t),
+        raw_thresholds=raw, directions=directions,
         accuracy=acc[idx], cost=cost[idx],
         stage_probabilities=usage,
         info={"n_candidates": int(acc.size), "quantiles": q.tolist(), "score": score},

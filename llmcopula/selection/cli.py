@@ -38,11 +38,9 @@ from numpy.typing import NDArray
 
 __all__ = ["add_parser", "run", "NONE_CORRECT", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR"]
 
+from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR
+
 NONE_CORRECT = "<none-correct>"
-# Chosen by repeated 5-fold cross-validation within the shipped training splits of MMLU and
-# MedMCQA (benchmarks/bench_selection_defaults.py; tables in benchmarks/RESULTS.md).
-DEFAULT_ESTIMATOR = "gaussian-copula"
-DEFAULT_AGGREGATOR = "copula-bayes"
 ESTIMATORS = ("gaussian-copula", "plugin", "miller-madow")
 PREDICTION_LEVEL = 0.9
 

@@ -358,5 +358,5 @@ def ensemble_candidates(train: ChainLog, test: ChainLog | None, budgets: Sequenc
         "ensemble", tuple(tuple(train.models[i] for i in c) for c in sets), arr[:, 0],
         np.array([costs[list(c)].sum() for c in sets]),
         arr[:, 3] if test is not None else None, test_cost, arr[:, 1], arr[:, 2],
-        tuple({"aggregator": aggregator, "selection": selection_method, "estimator": estimator}
-              for _ in sets))
+        tuple({"aggregator": aggregator, "selection": selection_method, "estimator": estimator,
+               "seed": seed} for _ in sets))

@@ -96,6 +96,9 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
     if args.train is not None:
         if args.benchmark is not None:
             raise ValueError("--benchmark and --train are exclusive: use bundled data or files")
+        if args.signal is None:
+            raise ValueError("--signal: needed with user logs (how the raw confidence was "
+                             "produced: logprob or p_true), to calibrate the cascades")
         import pandas as pd
 
         logs = []

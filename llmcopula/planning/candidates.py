@@ -75,7 +75,8 @@ class Candidates:
         if self.family == "cascade":
             return " -> ".join(self.members[i])
         if self.family == "ensemble":
-            return "{" + ", ".join(self.members[i]) + "}"
+            name = self.details[i].get("aggregator") if self.details else None
+            return "{" + ", ".join(self.members[i]) + "}" + (f" by {name}" if name else "")
         return self.members[i][0]
 
 
@@ -284,31 +285,21 @@ def _ensemble_sets(X: NDArray[Any], y: NDArray[Any], costs: FloatArray, budgets:
     return list(found)
 
 
-def _make_aggregator(name: str, classes: NDArray[Any], seed: int) -> Any:
-    from llmcopula.selection import AGGREGATORS, make_aggregator
-
-    if name not in AGGREGATORS:
-        raise ValueError(f"aggregator: expected one of {list(AGGREGATORS)}, got {name!r}")
-    options: dict[str, Any] = {"classes": classes}
-    if "rng" in AGGREGATORS[name]().get_params():
-        options["rng"] = seed
-    return make_aggregator(name, **options)
-
-
 def _score_ensemble(cols: tuple[int, ...], X: NDArray[Any], y: NDArray[Any],
                     X_test: NDArray[Any] | None, y_test: NDArray[Any] | None,
                     aggregator: str, classes: NDArray[Any], n_boot: int, level: float,
-                    seed: int) -> tuple[float, float, float, float]:
+                    seed: int) -> tuple[tuple[float, float, float, float], str]:
     from llmcopula.selection import predict_ensemble
+    from llmcopula.selection.aggregator_choice import resolve_aggregator
 
     c = list(cols)
-    agg = _make_aggregator(aggregator, classes, seed).fit(X[:, c], y)
+    agg, choice = resolve_aggregator(aggregator, X[:, c], y, classes=classes, rng=seed)
     n_test = None if y_test is None else int(y_test.size)
     pred = predict_ensemble(X[:, c], y, agg, n_test=n_test, n_boot=n_boot, level=level,
                             rng=seed)
     low, high = pred.test_interval if pred.test_interval is not None else pred.accuracy_interval
     test_acc = np.nan if X_test is None else float(np.mean(agg.predict(X_test[:, c]) == y_test))
-    return pred.accuracy, low, high, test_acc
+    return (pred.accuracy, low, high, test_acc), aggregator if choice is None else choice.chosen
 
 
 def ensemble_candidates(train: ChainLog, test: ChainLog | None, budgets: Sequence[float], *,
@@ -321,7 +312,8 @@ def ensemble_candidates(train: ChainLog, test: ChainLog | None, budgets: Sequenc
 
     For each budget, ``selection_method`` (with ``estimator``) selects up to ``max_size`` models
     whose summed mean training cost fits; each prefix of two or more models of its path is a
-    candidate. Each candidate's ``aggregator`` is fitted on the training answers, and
+    candidate. Each candidate's ``aggregator`` (``"auto"``: chosen for that set by
+    :func:`~llmcopula.selection.choose_aggregator`) is fitted on the training answers, and
     :func:`~llmcopula.selection.predict_ensemble` predicts its accuracy (less the bootstrap
     estimate of its optimism, ``n_boot`` replicates) with a ``level`` interval. Defaults: those
     of ``llmcopula select``.
@@ -345,12 +337,17 @@ def ensemble_candidates(train: ChainLog, test: ChainLog | None, budgets: Sequenc
     seed = int(gen.integers(0, 2**31 - 1))
     sets = _ensemble_sets(X, y, costs, b, selection_method, estimator, min(max_size, X.shape[1]),
                           seed)
-    _make_aggregator(aggregator, classes, seed)  # reject an unknown name before the work
+    from llmcopula.selection import AGGREGATORS
+    from llmcopula.selection.aggregator_choice import AUTO
+
+    if aggregator != AUTO and aggregator not in AGGREGATORS:
+        raise ValueError(f"aggregator: expected {AUTO!r} or one of {list(AGGREGATORS)}, got "
+                         f"{aggregator!r}")
     scored = Parallel(n_jobs=n_jobs)(
         delayed(_score_ensemble)(cols, X, y, X_test, y_test, aggregator, classes, n_boot, level,
                                  seed) for cols in sets)
     n = len(sets)
-    arr = np.array(scored, dtype=np.float64).reshape(n, 4)
+    arr = np.array([v for v, _ in scored], dtype=np.float64).reshape(n, 4)
     test_cost = None
     if test is not None:
         test_cost = np.array([test.cost[:, list(c)].sum(axis=1).mean() * 1e6 for c in sets])
@@ -358,5 +355,6 @@ def ensemble_candidates(train: ChainLog, test: ChainLog | None, budgets: Sequenc
         "ensemble", tuple(tuple(train.models[i] for i in c) for c in sets), arr[:, 0],
         np.array([costs[list(c)].sum() for c in sets]),
         arr[:, 3] if test is not None else None, test_cost, arr[:, 1], arr[:, 2],
-        tuple({"aggregator": aggregator, "selection": selection_method, "estimator": estimator,
-               "seed": seed} for _ in sets))
+        tuple({"aggregator": name, "aggregator_option": aggregator,
+               "selection": selection_method, "estimator": estimator, "seed": seed}
+              for _, name in scored))

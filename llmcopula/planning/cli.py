@@ -32,6 +32,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``plan`` on an ``argparse`` subparsers object and return its parser."""
     from llmcopula.cascade.methods import get_method, method_names
     from llmcopula.selection import AGGREGATORS, SELECTION_METHODS
+    from llmcopula.selection.aggregator_choice import AUTO
     from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR
 
     p = subparsers.add_parser(
@@ -77,7 +78,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                       choices=("gaussian-copula", "plugin", "miller-madow"),
                       help=f"MI estimator of the selection (default {DEFAULT_ESTIMATOR}, as "
                            "llmcopula select)")
-    plan.add_argument("--aggregator", default=DEFAULT_AGGREGATOR, choices=tuple(AGGREGATORS),
+    plan.add_argument("--aggregator", default=DEFAULT_AGGREGATOR,
+                      choices=(AUTO, *AGGREGATORS),
                       help=f"ensemble aggregator (default {DEFAULT_AGGREGATOR}, as llmcopula "
                            "select)")
     plan.add_argument("--max-ensemble", type=int, default=5, help="largest ensemble considered")

@@ -28,8 +28,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from llmcopula._validation import RNGLike, check_positive_int, check_rng
 
-__all__ = ["AggregatorChoice", "choose_aggregator", "CHOICE_RULES", "DEFAULT_CANDIDATES"]
+__all__ = ["AggregatorChoice", "choose_aggregator", "resolve_aggregator", "AUTO",
+           "CHOICE_RULES", "DEFAULT_CANDIDATES"]
 
+#: The aggregator name that means "choose by cross-validation" (:func:`resolve_aggregator`).
+AUTO = "auto"
 CHOICE_RULES = ("best", "one-se", "one-se-paired")
 #: Simplest first: no parameters, one weight per model, the full correlated-error model.
 DEFAULT_CANDIDATES = ("majority-vote", "weighted-vote", "copula-bayes")
@@ -174,3 +177,35 @@ def choose_aggregator(X: ArrayLike, y: ArrayLike, *,
     result = AggregatorChoice(names[best], names, mean, se, diff_se, names[best], rule,
                               n_splits, n_repeats)
     return replace(result, chosen=result.under(rule))
+
+
+def resolve_aggregator(name: str, X: ArrayLike, y: ArrayLike, *, classes: ArrayLike | None = None,
+                       rng: RNGLike = None) -> tuple[Any, AggregatorChoice | None]:
+    """An aggregator fitted to ``(X, y)``: the one called ``name``, or for ``"auto"`` the one
+    :func:`choose_aggregator` picks (rule ``"best"``, default candidates). Returns the fitted
+    aggregator and the choice (None unless ``"auto"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> y = rng.integers(0, 3, 300)
+    >>> X = np.where(rng.random((300, 3)) < 0.8, y[:, None], (y[:, None] + 1) % 3)
+    >>> agg, choice = resolve_aggregator("auto", X, y, rng=0)
+    >>> type(agg).__name__ == {"majority-vote": "MajorityVote", "weighted-vote":
+    ...     "WeightedMajorityVote", "copula-bayes": "CopulaBayesAggregator"}[choice.chosen]
+    True
+    """
+    from llmcopula.selection.aggregation import AGGREGATORS, make_aggregator
+
+    choice = None
+    if name == AUTO:
+        choice = choose_aggregator(X, y, classes=classes, rng=rng)
+        name = choice.chosen
+    if name not in AGGREGATORS:
+        raise ValueError(f"aggregator: expected {AUTO!r} or one of {list(AGGREGATORS)}, got "
+                         f"{name!r}")
+    options: dict[str, Any] = {} if classes is None else {"classes": classes}
+    if "rng" in AGGREGATORS[name]().get_params():
+        options["rng"] = rng
+    return make_aggregator(name, **options).fit(X, y), choice

@@ -19,7 +19,7 @@ from llmcopula.planning import (
     plan_budget,
     shipped_chains,
 )
-from llmcopula.selection import make_aggregator
+from llmcopula.selection import choose_aggregator, make_aggregator
 
 from planning_toys import CLASSES, toy_pool
 
@@ -140,8 +140,14 @@ def test_ensemble_test_values_are_those_of_the_aggregated_members(logs, plan):
     assert all(2 <= len(m) <= 3 for m in cand.members)
     for i, members in enumerate(cand.members):
         cols = [train.models.index(m) for m in members]
-        agg = make_aggregator("copula-bayes", classes=CLASSES, rng=cand.details[i]["seed"])
-        agg.fit(train.answer[:, cols].astype(str), train.reference.astype(str))
+        X, y = train.answer[:, cols].astype(str), train.reference.astype(str)
+        seed = cand.details[i]["seed"]
+        # the default aggregator is chosen by cross-validation on the set's training answers
+        assert cand.details[i]["aggregator_option"] == "auto"
+        name = choose_aggregator(X, y, classes=CLASSES, rng=seed).chosen
+        assert cand.details[i]["aggregator"] == name
+        agg = make_aggregator(name, classes=CLASSES,
+                              **({"rng": seed} if name == "copula-bayes" else {})).fit(X, y)
         realised = np.mean(agg.predict(test.answer[:, cols].astype(str)) == test.reference)
         assert cand.test_accuracy[i] == pytest.approx(realised)
         assert cand.predicted_cost[i] == pytest.approx(train.mean_cost[cols].sum() * 1e6)

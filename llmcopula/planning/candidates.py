@@ -5,8 +5,8 @@ when a labelled test log is given, its realised test accuracy and cost.
 * **Cascades** of the pool ordered by cost (a registered tuning method, by default the
   Markov-copula model): every point of each candidate cascade's error–cost frontier, with the
   cascade model's predicted accuracy and expected cost at the tuned thresholds.
-* **Ensembles** chosen by :func:`~llmcopula.selection.select_models` under each budget: every
-  prefix of two or more models of the selection path, with the correlated-error model's
+* **Ensembles** chosen by :func:`~llmcopula.selection.select_models`, without a budget and under
+  each budget: every prefix of two or more models of each selection path, with the correlated-error model's
   predicted accuracy of the aggregator (optimism-corrected, with a bootstrap interval,
   :func:`~llmcopula.selection.predict_ensemble`). Its cost per query is the sum of its members'.
 
@@ -269,17 +269,19 @@ def _answers(log: ChainLog) -> NDArray[Any]:
 def _ensemble_sets(X: NDArray[Any], y: NDArray[Any], costs: FloatArray, budgets: FloatArray,
                    method: str, estimator: str, max_size: int, seed: int
                    ) -> list[tuple[int, ...]]:
-    """Prefixes of two or more models of the selection path under each budget (sorted sets,
-    first occurrence order, no repeats)."""
+    """Prefixes of two or more models of the selection path with no budget and under each
+    budget (sorted sets, first occurrence order, no repeats)."""
     from llmcopula.selection import select_models
 
     cheapest_pair = float(np.sort(costs)[:2].sum())
     found: dict[tuple[int, ...], None] = {}
-    for budget in budgets:
-        if budget < cheapest_pair:
+    # The path without a budget (as ``llmcopula select --k max_size``), then each budget's.
+    for budget in (None, *budgets):
+        if budget is not None and budget < cheapest_pair:
             continue
-        result = select_models(X, y, method=method, budget=float(budget), k=max_size,
-                               costs=costs, estimator=estimator, rng=seed, warn_sparse=False)
+        result = select_models(X, y, method=method, budget=None if budget is None else
+                               float(budget), k=max_size, costs=costs, estimator=estimator,
+                               rng=seed, warn_sparse=False)
         for j in range(2, len(result.selected) + 1):
             found.setdefault(tuple(sorted(result.selected[:j])), None)
     return list(found)
@@ -310,9 +312,10 @@ def ensemble_candidates(train: ChainLog, test: ChainLog | None, budgets: Sequenc
     """The ensembles that selection proposes under ``budgets``, with the correlated-error
     model's predictions.
 
-    For each budget, ``selection_method`` (with ``estimator``) selects up to ``max_size`` models
-    whose summed mean training cost fits; each prefix of two or more models of its path is a
-    candidate. Each candidate's ``aggregator`` (``"auto"``: chosen for that set by
+    ``selection_method`` (with ``estimator``) selects up to ``max_size`` models, once without a
+    budget and once under each budget (summed mean training cost within it); each prefix of two
+    or more models of each path is a candidate, and the budget rule later keeps those that
+    fit. Each candidate's ``aggregator`` (``"auto"``: chosen for that set by
     :func:`~llmcopula.selection.choose_aggregator`) is fitted on the training answers, and
     :func:`~llmcopula.selection.predict_ensemble` predicts its accuracy (less the bootstrap
     estimate of its optimism, ``n_boot`` replicates) with a ``level`` interval. Defaults: those

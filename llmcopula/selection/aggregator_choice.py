@@ -150,7 +150,8 @@ def choose_aggregator(X: ArrayLike, y: ArrayLike, *,
     if Xa.ndim != 2 or ya.ndim != 1 or Xa.shape[0] != ya.shape[0]:
         raise ValueError(f"X, y: expected shapes (n, k) and (n,), got {Xa.shape} and {ya.shape}")
     if ya.size < 2 * n_splits:
-        raise ValueError(f"y: {ya.size} rows are too few for {n_splits}-fold cross-validation")
+        raise ValueError(f"y: {ya.size} rows are too few for {n_splits}-fold cross-validation; "
+                         "name an aggregator instead of choosing one")
     gen = check_rng(rng)
     _, y_idx = np.unique(ya, return_inverse=True)
     cls = np.unique(ya) if classes is None else classes

@@ -209,6 +209,6 @@ def test_the_readme_select_example_beats_the_train_chosen_best_single_model(tmp_
     assert cli.run(parse_args(["--benchmark", "mmlu", "--k", "3", "--n-boot", "5",
                                "--output", str(out)])) == 0
     doc = json.loads(out.read_text())
-    assert doc["test_accuracy"] > doc["best_single_accuracy"]
+    assert doc["test_accuracy"] >= doc["best_single_accuracy"] + 0.01  # by at least one point
     assert f"test accuracy {doc['best_single_accuracy']:.4f}" in readme
     assert f"test accuracy: {doc['test_accuracy']:.4f}" in readme

@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR
 
     p = subparsers.add_parser(
-        "plan", help="single model, cascade or ensemble for a cost budget",
+        "plan", allow_abbrev=False, help="single model, cascade or ensemble for a cost budget",
         description="Compare, under the same cost budget, the best single model, the best "
                     "cascade frontier point and the best selected ensemble of a pool of models, "
                     "each chosen by its prediction from training data, and report the predicted "

@@ -42,6 +42,7 @@ from llmcopula.datasets import load_pool
 from llmcopula.selection import SparsePatternWarning, make_aggregator, select_models
 from llmcopula.selection.copula_information import WRONG_ANSWER_MODELS, CopulaInformation
 from llmcopula.selection.information import mutual_information
+from llmcopula.selection.aggregator_choice import resolve_aggregator
 from llmcopula.selection.prediction import predict_ensemble
 
 BENCHMARKS = ("mmlu", "medmcqa")
@@ -346,7 +347,10 @@ def _coverage_run(X, y, tr, te, k, estimator, agg, seed, n_boot):
         warnings.simplefilter("ignore", SparsePatternWarning)
         S = list(select_models(X[tr], y[tr], k=k, estimator=estimator, rng=seed,
                                warn_sparse=False).selected)
-        fitted = aggregator(agg, seed).fit(X[tr][:, S], y[tr])
+        if agg == "auto":  # chosen by cross-validation on the training answers, as select does
+            fitted, _ = resolve_aggregator(agg, X[tr][:, S], y[tr], classes=CLASSES, rng=seed)
+        else:
+            fitted = aggregator(agg, seed).fit(X[tr][:, S], y[tr])
         pred = predict_ensemble(X[tr][:, S], y[tr], fitted, n_test=te.size, n_boot=n_boot,
                                 level=0.9, rng=seed)
         realised = fitted.score(X[te][:, S], y[te])

@@ -15,7 +15,7 @@ __all__ = ["main", "build_parser"]
 
 # Subcommand modules; each provides ``add_parser(subparsers)`` and sets ``func`` to run it.
 _SUBCOMMANDS = ("llmcopula.cascade.cli", "llmcopula.selection.cli", "llmcopula.experiments.cli",
-                "llmcopula.serve.cli")
+                "llmcopula.serve.cli", "llmcopula.planning.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"__init__", "_validation", "_estimator", "_deprecation"},   # foundations
     {"copulas", "datasets", "calibration", "policy"},            # models of data, file formats
     {"cascade", "selection", "ranking", "fusion", "monitoring"},  # methods
-    {"experiments", "serve", "deploy"},                          # harnesses and services
+    {"experiments", "serve", "deploy", "planning"},              # harnesses and services
     {"cli"},                                                     # the command line
 ]
 
@@ -167,6 +167,10 @@ def test_no_import_crosses_the_layer_rules():
     ("experiments", "llmcopula.cli", False),
     ("ranking", "llmcopula.calibration", True),
     ("cli", "llmcopula.experiments", True),
+    ("planning", "llmcopula.cascade.methods", True),  # above both methods it compares
+    ("planning", "llmcopula.selection", True),
+    ("selection", "llmcopula.planning", False),        # upward
+    ("planning", "llmcopula.experiments", False),      # a peer
 ])
 def test_the_checker_flags_wrong_arrows(importer, module, allowed):
     assert (violation(importer, module) is None) is allowed

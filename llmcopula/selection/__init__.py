@@ -18,7 +18,8 @@ The layers, bottom up (``docs/selection.md`` explains the theory):
   :func:`select_models` to call any of them by name;
 * :mod:`~llmcopula.selection.aggregation` — turning the selected models' answers into one answer
   (:class:`CopulaBayesAggregator`, :class:`MAPAggregator`, :class:`WeightedMajorityVote`,
-  :class:`MajorityVote`, :class:`DawidSkene`).
+  :class:`MajorityVote`, :class:`DawidSkene`), and :func:`choose_aggregator`, which picks one
+  by cross-validation on the training answers.
 
 Data functions take the predictions first and the labels second, ``f(X, y)``, as in
 scikit-learn; the old ``f(y, X)`` order still works for one release with a
@@ -48,6 +49,7 @@ from llmcopula.selection.aggregation import (
     WeightedMajorityVote,
     make_aggregator,
 )
+from llmcopula.selection.aggregator_choice import AggregatorChoice, choose_aggregator
 from llmcopula.selection.baselines import (
     mrmr_selection,
     random_selection,
@@ -130,4 +132,6 @@ __all__ = [
     "MajorityVote",
     "WeightedMajorityVote",
     "make_aggregator",
+    "AggregatorChoice",
+    "choose_aggregator",
 ]

@@ -38,11 +38,10 @@ from numpy.typing import NDArray
 
 __all__ = ["add_parser", "run", "NONE_CORRECT", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR"]
 
+from llmcopula.selection.aggregator_choice import AUTO
+from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR
+
 NONE_CORRECT = "<none-correct>"
-# Chosen by repeated 5-fold cross-validation within the shipped training splits of MMLU and
-# MedMCQA (benchmarks/bench_selection_defaults.py; tables in benchmarks/RESULTS.md).
-DEFAULT_ESTIMATOR = "gaussian-copula"
-DEFAULT_AGGREGATOR = "copula-bayes"
 ESTIMATORS = ("gaussian-copula", "plugin", "miller-madow")
 PREDICTION_LEVEL = 0.9
 
@@ -90,10 +89,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sel.add_argument("--budget", type=float, default=None,
                      help="maximum total cost per query (USD per million queries)")
     sel.add_argument("--method", default="greedy-mi", choices=SELECTION_METHODS)
-    sel.add_argument("--aggregator", default=DEFAULT_AGGREGATOR, choices=tuple(AGGREGATORS),
-                     help=f"default {DEFAULT_AGGREGATOR}: the Bayes rule of the fitted "
-                          "correlated-error model (chosen by cross-validation on training data, "
-                          "see benchmarks/RESULTS.md)")
+    sel.add_argument("--aggregator", default=DEFAULT_AGGREGATOR,
+                     choices=(AUTO, *AGGREGATORS),
+                     help=f"default {DEFAULT_AGGREGATOR}: the one of majority-vote, "
+                          "weighted-vote and copula-bayes (the Bayes rule of the fitted "
+                          "correlated-error model) with the best 5-fold cross-validated "
+                          "accuracy on the selected models' training answers (see "
+                          "benchmarks/RESULTS.md)")
     sel.add_argument("--estimator", default=DEFAULT_ESTIMATOR, choices=ESTIMATORS,
                      help=f"MI estimator (default {DEFAULT_ESTIMATOR}: from the fitted "
                           "Gaussian-copula model instead of sparse answer-pattern counts)")
@@ -208,7 +210,7 @@ def _wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``llmcopula select`` with parsed arguments; returns the exit status."""
-    from llmcopula.selection.aggregation import make_aggregator
+    from llmcopula.selection.aggregator_choice import resolve_aggregator
     from llmcopula.selection.information import SparsePatternWarning, mi_bootstrap_ci
     from llmcopula.selection.methods import select_models
     from llmcopula.selection.prediction import predict_ensemble
@@ -234,9 +236,9 @@ def run(args: argparse.Namespace) -> int:
     sparse = any(issubclass(w.category, SparsePatternWarning) for w in caught)
     classes = np.unique(np.concatenate([data.y_train] + ([data.y_test] if data.y_test is not None
                                                          else [])))
-    options = {"rng": args.seed} if args.aggregator == "copula-bayes" else {}
-    aggregator = make_aggregator(args.aggregator, classes=classes, **options)
-    aggregator.fit(data.X_train[:, cols], data.y_train)
+    aggregator, choice = resolve_aggregator(args.aggregator, data.X_train[:, cols],
+                                            data.y_train, classes=classes, rng=args.seed)
+    agg_name = args.aggregator if choice is None else choice.chosen
     on_test = data.X_test is not None
     X_eval = data.X_test if on_test else data.X_train
     y_eval = data.y_test if on_test else data.y_train
@@ -266,7 +268,9 @@ def run(args: argparse.Namespace) -> int:
     pct = f"{PREDICTION_LEVEL:.0%}"
     print(f"llmcopula select: {data.where}, {data.y_train.size} training queries"
           + (f", {y_eval.size} test queries" if on_test else ", no test split (in-sample score)"))
-    print(f"method: {args.method}, aggregator: {args.aggregator}, estimator: {args.estimator}"
+    print(f"method: {args.method}, aggregator: "
+          + (agg_name if choice is None else f"{AUTO} -> {agg_name}")
+          + f", estimator: {args.estimator}"
           + (f", k <= {args.k}" if args.k is not None else "")
           + (f", budget {args.budget:g} {unit}" if args.budget is not None else ""))
     print(f"{'step':>4}  {'model':<28} {'gain (bits)':>11} {'MI (bits)':>9} {'cost':>10}")
@@ -277,9 +281,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  ({mi_level:.0%} bootstrap interval "
           f"{mi_low:.4f} to {mi_high:.4f}, {args.n_boot} replicates)")
     print(f"total cost: {result.total_cost:.2f} {unit}")
+    if choice is not None:
+        print(f"aggregator chosen by {choice.n_splits}-fold cross-validation ({choice.n_repeats} "
+              "repeats) on the selected models' training answers: "
+              + ", ".join(f"{a} {v:.4f}" for a, v in zip(choice.candidates, choice.accuracy)))
     print(f"model prediction (correlated-error model fitted on the training queries, {pct} "
           "bootstrap intervals):")
-    print(f"  accuracy of {args.aggregator}: {pred.accuracy:.4f} ({pred.accuracy_interval[0]:.4f} "
+    print(f"  accuracy of {agg_name}: {pred.accuracy:.4f} ({pred.accuracy_interval[0]:.4f} "
           f"to {pred.accuracy_interval[1]:.4f})"
           + (f"; on {y_eval.size} test queries: {pred.test_interval[0]:.4f} to "
              f"{pred.test_interval[1]:.4f}" if pred.test_interval is not None else ""))
@@ -299,7 +307,10 @@ def run(args: argparse.Namespace) -> int:
             "selected_indices": cols,
             "mi_bits": result.mi_bits,
             "mi_bits_ci": [mi_low, mi_high],
-            "aggregator": args.aggregator,
+            "aggregator": agg_name,
+            "aggregator_option": args.aggregator,
+            "aggregator_cv_accuracy": (None if choice is None else dict(
+                zip(choice.candidates, choice.accuracy.tolist()))),
             "method": args.method,
             "estimator": args.estimator,
             "test_accuracy": accuracy if on_test else None,

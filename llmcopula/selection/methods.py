@@ -20,7 +20,16 @@ from llmcopula.selection.exhaustive import exhaustive_selection
 from llmcopula.selection.greedy import greedy_mi_selection
 from llmcopula.selection.result import SelectionResult
 
-__all__ = ["SELECTION_METHODS", "select_models"]
+__all__ = ["SELECTION_METHODS", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR", "select_models"]
+
+# The defaults of ``llmcopula select`` and of every caller that selects "as select does". The
+# estimator was chosen by cross-validation within the shipped training splits of MMLU and
+# MedMCQA (benchmarks/bench_selection_defaults.py); the aggregator is chosen for each selected
+# set by cross-validation on its training answers ("auto": choose_aggregator, rule "best"),
+# which ties the fixed copula-bayes aggregator in nested cross-validation and beats or ties it
+# over random splits (benchmarks/bench_aggregator_choice.py; tables in benchmarks/RESULTS.md).
+DEFAULT_ESTIMATOR = "gaussian-copula"
+DEFAULT_AGGREGATOR = "auto"
 
 _METHODS: dict[str, Callable[..., SelectionResult]] = {
     "greedy-mi": greedy_mi_selection,

@@ -23,10 +23,11 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
-from scipy.special import log_softmax, softmax
+from scipy.special import softmax
 
-from .._validation import check_positive_int
-from .fuse import _check_inputs, _fuse_relative
+from .._validation import check_finite_array, check_positive_int
+from .fuse import _check_inputs, _fuse_relative, _to_relative
+from .transfer import Transfer
 
 __all__ = ["WeightFit", "simplex_grid", "fit_fusion_weights"]
 
@@ -71,8 +72,9 @@ def simplex_grid(n_models: int, resolution: int) -> NDArray[np.float64]:
     return np.asarray(rows, dtype=np.float64) / resolution
 
 
-def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
-                       transfers: Sequence[ArrayLike], *, main: int = 0,
+def fit_fusion_weights(logits: Sequence[ArrayLike | None], targets: ArrayLike,
+                       transfers: Sequence[ArrayLike | Transfer], *,
+                       relatives: Sequence[ArrayLike] | None = None, main: int = 0,
                        objective: Literal["nll", "accuracy"] = "nll",
                        method: Literal["adamw", "mirror", "lbfgs"] = "adamw", resolution: int = 10,
                        refine: bool = True, eos_token_id: int | None = None,
@@ -82,11 +84,15 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
     Parameters
     ----------
     logits : sequence of K array_like, each shape (n, |V_m|)
-        Every model's next-token logits at ``n`` dev positions.
+        Every model's next-token logits at ``n`` dev positions. With ``relatives``, only the main
+        model's are used and the others may be None.
     targets : array_like of int, shape (n,)
         The true next token at each position, as an id of the main model's vocabulary.
-    transfers : sequence of K array_like
+    transfers : sequence of K array_like or scipy.sparse matrices
         Transfer matrices.
+    relatives : sequence of K array_like, each shape (n, |A|), optional
+        Relative distributions to aggregate, when they are not ``softmax(logits_m) T_m`` (see
+        :func:`~llmcopula.fusion.fuse.fuse_relative`).
     main : int, default 0
     objective : {"nll", "accuracy"}, default "nll"
     method : {"adamw", "mirror", "lbfgs"}, default "adamw"
@@ -117,7 +123,7 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
     array([0., 1.])
     """
     zs, Ts = _check_inputs(logits, transfers, main)
-    if any(z is None for z in zs):
+    if relatives is None and any(z is None for z in zs):
         raise ValueError("logits: every model's dev logits are needed to fit weights")
     z_main = zs[main]
     if z_main is None or z_main.ndim != 2:
@@ -134,7 +140,17 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
         raise ValueError(f"targets: ids must lie in [0, {z_main.shape[1]})")
     if objective not in ("nll", "accuracy"):
         raise ValueError(f"objective: expected 'nll' or 'accuracy', got {objective!r}")
-    rels = [np.exp(log_softmax(z, axis=-1)) @ T for z, T in zip(zs, Ts)]  # type: ignore[arg-type]
+    if relatives is None:
+        rels = [_to_relative(z, T) for z, T in zip(zs, Ts)]  # type: ignore[arg-type]
+    else:
+        if len(relatives) != len(zs):
+            raise ValueError(f"relatives: expected {len(zs)} arrays (one per model), "
+                             f"got {len(relatives)}")
+        rels = [check_finite_array(r, f"relatives[{m}]") for m, r in enumerate(relatives)]
+        for m, r in enumerate(rels):
+            if r.shape != (y.size, Ts[main].shape[1]):
+                raise ValueError(f"relatives[{m}]: expected shape {(y.size, Ts[main].shape[1])}, "
+                                 f"got {r.shape}")
     rows = np.arange(y.size)
     n_eval = 0
 

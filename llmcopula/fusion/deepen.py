@@ -32,7 +32,7 @@ from .diagnostics import (
     transfer_conditioning,
 )
 from .fuse import FusionOutput, _skipped, _to_relative, fuse_relative
-from .lookahead import is_space_prefixed, split_partial_word, word_start_relative
+from .lookahead import _PrefixIndex, _word_start_relative, is_space_prefixed, split_partial_word
 from .protocol import LanguageModel
 from .transfer import Transfer, check_transfer, shared_prefix_transfer, transfer_matrix
 from .weights import WeightFit, fit_fusion_weights
@@ -261,6 +261,8 @@ class DeePEnFusion(BaseEstimator):
         self.anchors_: AnchorSet = anchors
         self.transfers_ = transfers
         self.space_prefixed_ = tuple(is_space_prefixed(v) for v in vocabs)
+        self._prefix_indexes = ([_PrefixIndex(v, normalize=self.normalize_anchors) for v in vocabs]
+                                if self.lookahead else [])
         self.weight_fit_: WeightFit | None = None
         if isinstance(self.weights, str):
             if self.weights == "uniform":
@@ -370,9 +372,10 @@ class DeePEnFusion(BaseEstimator):
                 continue
             reference = _to_relative(np.asarray(z, dtype=np.float64)[None],
                                      check_transfer(self.transfers_[k]))
-            relatives[k] = word_start_relative(
-                np.asarray(z_start, dtype=np.float64)[None], [partial], model.vocabulary,
-                self.anchors_.tokens, reference, normalize=self.normalize_anchors)[0]
+            index = self._prefix_indexes[k]
+            relatives[k] = _word_start_relative(
+                np.asarray(z_start, dtype=np.float64)[None], [index.norm(partial)], index,
+                self.anchors_.tokens, reference)[0]
         return logits, relatives
 
     def next_token(self, prefix: str) -> FusionOutput:

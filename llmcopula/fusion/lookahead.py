@@ -33,13 +33,12 @@ import bisect
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_softmax
 
 from .._validation import check_finite_array
 from .anchors import SPACE_MARKER, normalize_token
-from .transfer import longest_anchor_prefix
+from .transfer import _longest_prefix
 
 __all__ = ["is_space_prefixed", "split_partial_word", "word_start_relative"]
 
@@ -133,31 +132,58 @@ def word_start_relative(word_start_logits: ArrayLike, partials: Sequence[str],
         raise ValueError(f"reference: expected shape {(n, len(anchor_tokens))}, got {R.shape}")
     if (R < 0).any():
         raise ValueError("reference: must be non-negative (distributions over anchors)")
-    norm = (lambda t: normalize_token(t)) if normalize else (lambda t: t)
-    strings = [norm(t) for t in vocabulary]
-    order = sorted(range(n_vocab), key=strings.__getitem__)
-    keys = [strings[v] for v in order]
-    ids_of: dict[str, list[int]] = {}
-    for v, s in enumerate(strings):
-        ids_of.setdefault(s, []).append(v)
+    index = _PrefixIndex(vocabulary, normalize=normalize)
+    partials = [index.norm(s) for s in partials]
+    return _word_start_relative(Z, partials, index, anchor_tokens, R)
+
+
+class _PrefixIndex:
+    """The tokens that extend a string, and those that are prefixes of it, by sorted search."""
+
+    def __init__(self, vocabulary: Sequence[str], *, normalize: bool) -> None:
+        self.normalize = normalize
+        self.strings = [self.norm(t) for t in vocabulary]
+        self.order = sorted(range(len(self.strings)), key=self.strings.__getitem__)
+        self.keys = [self.strings[v] for v in self.order]
+        self.ids_of: dict[str, list[int]] = {}
+        for v, s in enumerate(self.strings):
+            self.ids_of.setdefault(s, []).append(v)
+
+    def norm(self, s: str) -> str:
+        return normalize_token(s) if self.normalize else s
+
+    def extending(self, s: str) -> NDArray[np.intp]:
+        lo = bisect.bisect_left(self.keys, s)
+        hi = bisect.bisect_left(self.keys, s + "\U0010ffff")
+        return np.array([v for v in self.order[lo:hi] if len(self.strings[v]) > len(s)],
+                        dtype=np.intp)
+
+    def prefixes(self, s: str) -> list[int]:
+        return [v for k in range(1, len(s) + 1) for v in self.ids_of.get(s[:k], ())]
+
+
+def _word_start_relative(Z: NDArray[np.float64], partials: Sequence[str], index: _PrefixIndex,
+                         anchor_tokens: Sequence[str], R: NDArray[np.float64]
+                         ) -> NDArray[np.float64]:
+    """:func:`word_start_relative` on checked arrays and normalised partial words."""
     P = np.exp(log_softmax(Z, axis=1))
+    anchor_index = {t: j for j, t in enumerate(anchor_tokens)}
     out = R.copy()
-    normalized = np.array([norm(s) for s in partials], dtype=object)
-    for s in set(normalized.tolist()):
+    normalized = np.array(partials, dtype=object)
+    for s in set(partials):
         if not s:
             continue
         rows = np.flatnonzero(normalized == s)
-        lo, hi = bisect.bisect_left(keys, s), bisect.bisect_left(keys, s + "\U0010ffff")
-        extending = np.array([v for v in order[lo:hi] if len(strings[v]) > len(s)], dtype=np.intp)
-        groups = longest_anchor_prefix([strings[v][len(s):] for v in extending], anchor_tokens)
+        extending = index.extending(s)
+        groups = _longest_prefix([index.strings[v][len(s):] for v in extending], anchor_index)
         known = groups >= 0
-        prefixes = [v for k in range(1, len(s) + 1) for v in ids_of.get(s[:k], ())]
-        to_reference = np.concatenate([np.asarray(prefixes, dtype=np.intp), extending[~known]])
+        to_reference = np.concatenate([np.asarray(index.prefixes(s), dtype=np.intp),
+                                       extending[~known]])
         Pr = P[rows]
-        onehot = sp.csr_array((np.ones(int(known.sum())), (np.arange(int(known.sum())),
-                                                           groups[known])),
-                              shape=(int(known.sum()), len(anchor_tokens)))
-        num = np.asarray(Pr[:, extending[known]] @ onehot)
+        # Sum the extending tokens' mass by anchor: a small dense one-hot over the anchors hit.
+        hit, inverse = np.unique(groups[known], return_inverse=True)
+        num = np.zeros((rows.size, R.shape[1]))
+        num[:, hit] = Pr[:, extending[known]] @ np.eye(hit.size)[inverse]
         num += Pr[:, to_reference].sum(axis=1)[:, None] * R[rows]
         total = num.sum(axis=1)
         ok = total > 0

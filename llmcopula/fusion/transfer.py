@@ -153,8 +153,11 @@ def longest_anchor_prefix(strings: Sequence[str], anchor_tokens: Sequence[str]
     >>> longest_anchor_prefix(["▁the", "there", "xyz", ""], ["the", "t", "▁"]).tolist()
     [2, 0, -1, -1]
     """
-    index = {t: j for j, t in enumerate(anchor_tokens)}
-    longest = max((len(t) for t in anchor_tokens), default=0)
+    return _longest_prefix(strings, {t: j for j, t in enumerate(anchor_tokens)})
+
+
+def _longest_prefix(strings: Sequence[str], index: dict[str, int]) -> NDArray[np.intp]:
+    longest = max((len(t) for t in index), default=0)
     out = np.full(len(strings), -1, dtype=np.intp)
     for i, s in enumerate(strings):
         for n in range(min(len(s), longest), 0, -1):
@@ -280,7 +283,7 @@ def _apply_transfer(x: NDArray[np.float64], transfer: Transfer) -> NDArray[np.fl
     if not sp.issparse(transfer):
         return x @ transfer
     flat = x.reshape(-1, x.shape[-1])
-    return np.asarray(flat @ transfer).reshape(x.shape[:-1] + (transfer.shape[1],))
+    return np.asarray(transfer.T @ flat.T).T.reshape(x.shape[:-1] + (transfer.shape[1],))
 
 
 def _apply_transfer_t(x: NDArray[np.float64], transfer: Transfer) -> NDArray[np.float64]:
@@ -288,7 +291,7 @@ def _apply_transfer_t(x: NDArray[np.float64], transfer: Transfer) -> NDArray[np.
     if not sp.issparse(transfer):
         return x @ transfer.T
     flat = x.reshape(-1, x.shape[-1])
-    return np.asarray(flat @ transfer.T).reshape(x.shape[:-1] + (transfer.shape[0],))
+    return np.asarray(transfer @ flat.T).T.reshape(x.shape[:-1] + (transfer.shape[0],))
 
 
 def to_relative(p: ArrayLike, transfer: ArrayLike) -> NDArray[np.float64]:

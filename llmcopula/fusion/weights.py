@@ -8,9 +8,10 @@ weights that optimise the *fused* prediction on held-out next tokens:
 * ``objective="accuracy"``: maximise the greedy next-token accuracy of ``argmax z*``.
 
 Both are evaluated on a grid over the simplex (step ``1/resolution``); for the NLL, which is
-smooth in the weights, the best grid point is then refined by Nelder-Mead on a softmax
-parametrisation of the weights (derivative-free, because the inverse search is a black box in
-the weights). Ties are broken towards the uniform weights.
+smooth in the weights, the best grid point is then refined derivative-free (the inverse search is
+a black box in the weights): by Brent's bounded search within one grid step for two models, by
+Nelder-Mead on a softmax parametrisation of the weights for more. Ties are broken towards the
+uniform weights.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import softmax
 
 from .._validation import check_finite_array, check_positive_int
@@ -100,7 +101,8 @@ def fit_fusion_weights(logits: Sequence[ArrayLike | None], targets: ArrayLike,
     resolution : int, default 10
         Grid step ``1/resolution`` on the simplex.
     refine : bool, default True
-        Refine the best grid point by Nelder-Mead (NLL objective only).
+        Refine the best grid point (NLL objective only): Brent's bounded search within one grid
+        step for two models, Nelder-Mead for more.
     eos_token_id : int, optional
     **solver_options
         Passed to the inverse search.
@@ -170,7 +172,15 @@ def fit_fusion_weights(logits: Sequence[ArrayLike | None], targets: ArrayLike,
     values = np.array([loss(w) for w in grid])
     best = int(np.argmin(values))
     w_best, v_best = grid[best], float(values[best])
-    if refine and objective == "nll" and len(zs) > 1:
+    if refine and objective == "nll" and len(zs) == 2:
+        # One free weight: Brent's bounded search within one grid step of the best point.
+        step = 1.0 / resolution
+        lo, hi = max(0.0, w_best[0] - step), min(1.0, w_best[0] + step)
+        res1 = minimize_scalar(lambda a: loss(np.array([a, 1.0 - a])), bounds=(lo, hi),
+                               method="bounded", options={"xatol": 1e-3})
+        if res1.fun < v_best:
+            w_best, v_best = np.array([res1.x, 1.0 - res1.x]), float(res1.fun)
+    elif refine and objective == "nll" and len(zs) > 2:
         theta0 = np.log(w_best + 1e-3)
         res = minimize(lambda th: loss(softmax(th)), theta0, method="Nelder-Mead",
                        options={"xatol": 1e-3, "fatol": 1e-7, "maxiter": 200 * len(zs)})

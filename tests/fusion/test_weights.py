@@ -90,3 +90,11 @@ def test_weights_fitted_from_given_relatives_match_those_fitted_from_logits():
         fit_fusion_weights([logits[0], None], y, T, relatives=[rels[0], rels[1][:5]])
     with pytest.raises(ValueError, match="logits: every model's dev logits are needed"):
         fit_fusion_weights([logits[0], None], y, T)
+
+
+def test_refined_two_model_weights_are_no_worse_than_a_fine_grid_and_cost_few_evaluations():
+    logits, y, T = _dev_set(4, 120)
+    fit = fit_fusion_weights(logits, y, T, resolution=5, method="mirror")
+    fine = min(_nll(logits, y, T, w, "mirror") for w in simplex_grid(2, 100))
+    assert fit.score <= fine + 1e-6
+    assert fit.n_evaluations < 6 + 30

@@ -11,9 +11,9 @@ training seeds:
 * the segment-level linear pool of the two models over "word + space" segments (uniform and
   dev-tuned weight), the plain baseline a fusion claim is made against;
 * DeePEn as published (embedding transfer, 5 AdamW steps, uniform weights);
-* DeePEn with the shared-prefix transfer and the word-start lookahead, in the configuration
-  that is best on dev data (kept only if it beats the published one there), uniform and
-  dev-tuned weights.
+* DeePEn with the string-based transfers (shared prefix, or the main model's pieces) and the
+  word-start lookahead, in the configuration that is best on dev data (kept only if it beats the
+  published one there), uniform and dev-tuned weights.
 
 The main model is the better one on dev data. Metrics: bits per character and next-character
 accuracy at shared token boundaries (``benchmarks/fusion_lm/evaluation.py``), with intervals over
@@ -69,6 +69,7 @@ from benchmarks.fusion_lm.tokenization import BPETokenizer  # noqa: E402
 from llmcopula.fusion import (  # noqa: E402
     DeePEnFusion,
     FusionCoverageWarning,
+    TokenPieces,
     common_anchors,
     fit_fusion_weights,
     fuse_relative,
@@ -116,6 +117,10 @@ VARIANTS = {  # name -> (transfer, inverse method, lookahead); evaluated on dev,
     "shared-prefix transfer, mirror": ("shared-prefix", "mirror", False),
     "shared-prefix + lookahead, AdamW": ("shared-prefix", "adamw", True),
     "shared-prefix + lookahead, mirror": ("shared-prefix", "mirror", True),
+    "main-pieces transfer, AdamW": ("main-pieces", "adamw", False),
+    "main-pieces transfer, mirror": ("main-pieces", "mirror", False),
+    "main-pieces + lookahead, AdamW": ("main-pieces", "adamw", True),
+    "main-pieces + lookahead, mirror": ("main-pieces", "mirror", True),
 }
 PUBLISHED = "published: embedding transfer, AdamW"
 
@@ -172,13 +177,15 @@ class Part:
                         for s, M in zip(self.scored, self.M)]
         self.seg_lp = pool_segments(self.scored, self.seg_starts)
 
-    def relatives(self, transfers, lookahead: bool, anchors) -> list[np.ndarray]:
+    def relatives(self, transfers, lookahead: bool, anchors, pieces=None) -> list[np.ndarray]:
         rels = relative_distributions(self.z, transfers)
         if lookahead and self.inside.size:
             a = self.asst
+            # Both vocabularies isolate spaces, so the main model's partial word is the same.
             rels[a][self.inside] = word_start_relative(
                 self.ws_rows, self.partials, anchors.vocabularies[a], anchors.tokens,
-                rels[a][self.inside])
+                rels[a][self.inside], pieces=pieces,
+                main_partials=self.partials if pieces is not None else None)
         return rels
 
     def score_tokens(self, logprobs: np.ndarray) -> SystemScore:
@@ -221,13 +228,15 @@ def run_seed(seed: int, cfg: Config, split, tokenizers) -> dict:
     main = int(np.argmin(dev_bpc))
     vocabs = [list(m.vocabulary) for m in models]
     anchors = _Anchors(common_anchors(vocabs), vocabs)
-    transfers = {
-        "embedding": [transfer_matrix(m.input_embeddings, idx)
-                      for m, idx in zip(models, anchors.indices)],
-        "shared-prefix": [shared_prefix_transfer(v, anchors.tokens, embeddings=m.input_embeddings,
-                                                 anchor_idx=idx)
-                          for m, v, idx in zip(models, vocabs, anchors.indices)],
-    }
+    main_pieces = TokenPieces(models[main].tokenize, vocabs[main])
+    pieces = {"embedding": None, "shared-prefix": None, "main-pieces": main_pieces}
+    transfers = {kind: [shared_prefix_transfer(v, anchors.tokens, embeddings=m.input_embeddings,
+                                               anchor_idx=idx,
+                                               pieces=None if k == main else pieces[kind])
+                        for k, (m, v, idx) in enumerate(zip(models, vocabs, anchors.indices))]
+                 for kind in ("shared-prefix", "main-pieces")}
+    transfers["embedding"] = [transfer_matrix(m.input_embeddings, idx)
+                              for m, idx in zip(models, anchors.indices)]
     dev = Part(dev_text, split.dev, models, main, chars)
     test = Part(test_text, split.test, models, main, chars)
     mirror = {"tol": cfg.mirror_tol, "maxiter": cfg.mirror_maxiter}
@@ -235,7 +244,8 @@ def run_seed(seed: int, cfg: Config, split, tokenizers) -> dict:
 
     def fused(part: Part, variant: str, weights, rels=None) -> np.ndarray:
         kind, method, look = VARIANTS[variant]
-        rels = part.relatives(transfers[kind], look, anchors) if rels is None else rels
+        rels = (part.relatives(transfers[kind], look, anchors, pieces[kind]) if rels is None
+                else rels)
         out = fuse_relative(part.z[main], rels, transfers[kind][main], weights=weights,
                             method=method, **(mirror if method == "mirror" else {}))
         return out.log_probs()
@@ -253,7 +263,7 @@ def run_seed(seed: int, cfg: Config, split, tokenizers) -> dict:
     # (The published configuration's dense transfers make a weight search on dev costly; its
     # uniform weights are what the paper calls DeePEn-Avg.)
     kind, method, look = VARIANTS[improved]
-    rels = dev.relatives(transfers[kind], look, anchors)
+    rels = dev.relatives(transfers[kind], look, anchors, pieces[kind])
     logits = [None, None]
     logits[main] = dev.z[main]
     fit = fit_fusion_weights(logits, dev.y, transfers[kind], relatives=rels, main=main,
@@ -271,7 +281,8 @@ def run_seed(seed: int, cfg: Config, split, tokenizers) -> dict:
         "segment pool, dev-tuned": test.score_pool(pool_w),
         "DeePEn (published), uniform": test.score_tokens(fused(test, PUBLISHED, None)),
     }
-    rels = test.relatives(transfers[VARIANTS[improved][0]], VARIANTS[improved][2], anchors)
+    kind, method, look = VARIANTS[improved]
+    rels = test.relatives(transfers[kind], look, anchors, pieces[kind])
     scores["DeePEn (improved), uniform"] = test.score_tokens(fused(test, improved, None, rels))
     scores["DeePEn (improved), dev-tuned"] = test.score_tokens(
         fused(test, improved, weight_fits["improved"], rels))

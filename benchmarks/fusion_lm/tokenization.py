@@ -60,9 +60,9 @@ class BPETokenizer:
         tok.normalizer = normalizers.Replace(" ", SPACE)
         tok.pre_tokenizer = pre_tokenizers.Split(SPACE, "isolated")
         tok.decoder = decoders.Replace(SPACE, " ")
+        chars = sorted(set((text + alphabet).replace(" ", SPACE)))
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[self.pad],
-                                      initial_alphabet=sorted(set((text + alphabet).replace(" ", SPACE))),
-                                      show_progress=False)
+                                      initial_alphabet=chars, show_progress=False)
         tok.train_from_iterator([text[i:i + 10_000] for i in range(0, len(text), 10_000)],
                                 trainer=trainer)
         self._tok = tok

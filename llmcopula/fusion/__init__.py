@@ -36,6 +36,7 @@ from .inverse import (
     relative_kl_grad,
 )
 from .lookahead import is_space_prefixed, split_partial_word, word_start_relative
+from .pieces import TokenPieces
 from .protocol import FunctionLanguageModel, LanguageModel
 from .transfer import (
     check_transfer,
@@ -58,6 +59,7 @@ __all__ = [
     "GenerationResult",
     "InverseResult",
     "LanguageModel",
+    "TokenPieces",
     "TransferConditioning",
     "WeightFit",
     "aggregate",

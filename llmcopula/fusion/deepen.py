@@ -33,6 +33,7 @@ from .diagnostics import (
 )
 from .fuse import FusionOutput, _skipped, _to_relative, fuse_relative
 from .lookahead import _PrefixIndex, _word_start_relative, is_space_prefixed, split_partial_word
+from .pieces import TokenPieces
 from .protocol import LanguageModel
 from .transfer import Transfer, check_transfer, shared_prefix_transfer, transfer_matrix
 from .weights import WeightFit, fit_fusion_weights
@@ -112,12 +113,15 @@ class DeePEnFusion(BaseEstimator):
     weights : "uniform", array_like of shape (K,), "dev-nll" or "dev-accuracy", default "uniform"
         Aggregation weights. The ``"dev-*"`` options fit them in :meth:`fit` on dev data with
         :func:`~llmcopula.fusion.weights.fit_fusion_weights`.
-    transfer : {"embedding", "shared-prefix"}, default "embedding"
+    transfer : {"embedding", "shared-prefix", "main-pieces"}, default "embedding"
         How tokens are sent to the anchors: DeePEn's embedding similarity
-        (:func:`~llmcopula.fusion.transfer.transfer_matrix`), or each token to the longest anchor
+        (:func:`~llmcopula.fusion.transfer.transfer_matrix`); each token to the longest anchor
         that prefixes its string (:func:`~llmcopula.fusion.transfer.shared_prefix_transfer`,
         sparse, exact on anchors; better when embeddings are small or anchors many, see
-        ``docs/fusion.md``).
+        ``docs/fusion.md``); or, with ``"main-pieces"``, an assistant's token to the anchor of
+        the first piece the main model's tokenizer cuts its text into (the main model must have
+        a ``tokenize(text)`` method; :class:`~llmcopula.fusion.pieces.TokenPieces`). The
+        lookahead then also follows the main model's pieces.
     lookahead : bool, default False
         When the text ends inside a word, ask each assistant at the word start as well and keep
         the tokens that extend the partial word
@@ -172,7 +176,7 @@ class DeePEnFusion(BaseEstimator):
 
     def __init__(self, *, main: int = 0,
                  weights: ArrayLike | Literal["uniform", "dev-nll", "dev-accuracy"] = "uniform",
-                 transfer: Literal["embedding", "shared-prefix"] = "embedding",
+                 transfer: Literal["embedding", "shared-prefix", "main-pieces"] = "embedding",
                  lookahead: bool = False, tau: float = 100.0,
                  method: Literal["adamw", "mirror", "lbfgs"] = "adamw",
                  lr: float = 0.15, n_steps: int = 5,
@@ -230,9 +234,14 @@ class DeePEnFusion(BaseEstimator):
         if not np.isfinite(self.lr) or self.lr < 0:
             raise ValueError(f"lr: must be a non-negative finite number, got {self.lr}")
         check_positive_int(self.n_steps, "n_steps", minimum=0)
-        if self.transfer not in ("embedding", "shared-prefix"):
+        if self.transfer not in ("embedding", "shared-prefix", "main-pieces"):
+            raise ValueError("transfer: expected 'embedding', 'shared-prefix' or 'main-pieces', "
+                             f"got {self.transfer!r}")
+        tokenize = getattr(models[self.main], "tokenize", None)
+        if self.transfer == "main-pieces" and not callable(tokenize):
             raise ValueError(
-                f"transfer: expected 'embedding' or 'shared-prefix', got {self.transfer!r}")
+                f"transfer: 'main-pieces' needs the main model (index {self.main}) to have a "
+                "tokenize(text) method returning its token ids")
         if not isinstance(self.lookahead, (bool, np.bool_)):
             raise ValueError(f"lookahead: expected True or False, got {self.lookahead!r}")
         if not np.isfinite(self.min_anchor_mass) or not 0 <= self.min_anchor_mass <= 1:
@@ -248,6 +257,9 @@ class DeePEnFusion(BaseEstimator):
                 )
         anchors = common_anchors(vocabs, normalize=self.normalize_anchors)
         transfers: tuple[Transfer, ...]
+        self._pieces = (TokenPieces(tokenize, vocabs[self.main],  # type: ignore[arg-type]
+                                    normalize=self.normalize_anchors)
+                        if self.transfer == "main-pieces" else None)
         if self.transfer == "embedding":
             transfers = tuple(transfer_matrix(m.input_embeddings, idx, tau=self.tau)
                               for m, idx in zip(models, anchors.indices))
@@ -255,8 +267,9 @@ class DeePEnFusion(BaseEstimator):
             transfers = tuple(
                 shared_prefix_transfer(v, anchors.tokens, embeddings=m.input_embeddings,
                                        anchor_idx=idx, tau=self.tau,
-                                       normalize=self.normalize_anchors)
-                for m, v, idx in zip(models, vocabs, anchors.indices))
+                                       normalize=self.normalize_anchors,
+                                       pieces=None if k == self.main else self._pieces)
+                for k, (m, v, idx) in enumerate(zip(models, vocabs, anchors.indices)))
         self.models_ = tuple(models)
         self.anchors_: AnchorSet = anchors
         self.transfers_ = transfers
@@ -373,9 +386,12 @@ class DeePEnFusion(BaseEstimator):
             reference = _to_relative(np.asarray(z, dtype=np.float64)[None],
                                      check_transfer(self.transfers_[k]))
             index = self._prefix_indexes[k]
+            main_partial = split_partial_word(
+                prefix, space_prefixed=self.space_prefixed_[self.main])[1]
             relatives[k] = _word_start_relative(
                 np.asarray(z_start, dtype=np.float64)[None], [index.norm(partial)], index,
-                self.anchors_.tokens, reference)[0]
+                self.anchors_.tokens, reference, pieces=self._pieces,
+                main_partials=[main_partial])[0]
         return logits, relatives
 
     def next_token(self, prefix: str) -> FusionOutput:

@@ -19,8 +19,11 @@ that is the longest prefix of ``x`` (as in
 :func:`~llmcopula.fusion.transfer.shared_prefix_transfer`), ``Pre(s)`` are its tokens that are
 prefixes of ``s`` (``s`` itself included: after them the assistant's next token is what the direct
 query at the full text gives), and ``r_ref`` is the relative distribution of that direct query.
-Remainders without an anchor prefix are counted with ``Pre(s)``. ``docs/fusion.md`` describes
-where this helps and by how much.
+Remainders without an anchor prefix are counted with ``Pre(s)``. With the main model's
+tokenizer (``pieces``), the rest of the word is cut the way the main model would cut the whole
+word, and its next piece is used instead of ``g(t \\ s)``; continuations that the main model's
+tokenizer would not cut where the main model's partial word ends are left out. ``docs/fusion.md``
+describes where this helps and by how much.
 
 Where a word starts depends on the vocabulary: SentencePiece and byte-level BPE vocabularies
 attach the space to the next word (``"▁the"``), so the word starts *before* the space;
@@ -38,6 +41,7 @@ from scipy.special import log_softmax
 
 from .._validation import check_finite_array
 from .anchors import SPACE_MARKER, normalize_token
+from .pieces import TokenPieces
 from .transfer import _longest_prefix
 
 __all__ = ["is_space_prefixed", "split_partial_word", "word_start_relative"]
@@ -84,7 +88,9 @@ def split_partial_word(prefix: str, *, space_prefixed: bool) -> tuple[str, str]:
 
 def word_start_relative(word_start_logits: ArrayLike, partials: Sequence[str],
                         vocabulary: Sequence[str], anchor_tokens: Sequence[str],
-                        reference: ArrayLike, *, normalize: bool = True) -> NDArray[np.float64]:
+                        reference: ArrayLike, *, normalize: bool = True,
+                        pieces: TokenPieces | None = None,
+                        main_partials: Sequence[str] | None = None) -> NDArray[np.float64]:
     """An assistant's relative distribution inside a word, from its distribution at the word start.
 
     See the module docstring for the formula.
@@ -104,6 +110,11 @@ def word_start_relative(word_start_logits: ArrayLike, partials: Sequence[str],
         The assistant's relative distribution from the direct query at the full text.
     normalize : bool, default True
         Normalise space markers in ``vocabulary`` and ``partials``.
+    pieces : TokenPieces, optional
+        The main model's tokenizer; see the module docstring.
+    main_partials : sequence of n str, optional
+        The main model's partial word of each row (needed with ``pieces``; it differs from
+        ``partials`` when only one of the vocabularies attaches spaces to words).
 
     Returns
     -------
@@ -132,9 +143,12 @@ def word_start_relative(word_start_logits: ArrayLike, partials: Sequence[str],
         raise ValueError(f"reference: expected shape {(n, len(anchor_tokens))}, got {R.shape}")
     if (R < 0).any():
         raise ValueError("reference: must be non-negative (distributions over anchors)")
+    if pieces is not None and (main_partials is None or len(main_partials) != n):
+        raise ValueError("main_partials: needed with pieces, one string per row")
     index = _PrefixIndex(vocabulary, normalize=normalize)
     partials = [index.norm(s) for s in partials]
-    return _word_start_relative(Z, partials, index, anchor_tokens, R)
+    return _word_start_relative(Z, partials, index, anchor_tokens, R, pieces=pieces,
+                                main_partials=main_partials)
 
 
 class _PrefixIndex:
@@ -163,19 +177,32 @@ class _PrefixIndex:
 
 
 def _word_start_relative(Z: NDArray[np.float64], partials: Sequence[str], index: _PrefixIndex,
-                         anchor_tokens: Sequence[str], R: NDArray[np.float64]
-                         ) -> NDArray[np.float64]:
+                         anchor_tokens: Sequence[str], R: NDArray[np.float64], *,
+                         pieces: TokenPieces | None = None,
+                         main_partials: Sequence[str] | None = None) -> NDArray[np.float64]:
     """:func:`word_start_relative` on checked arrays and normalised partial words."""
     P = np.exp(log_softmax(Z, axis=1))
     anchor_index = {t: j for j, t in enumerate(anchor_tokens)}
     out = R.copy()
-    normalized = np.array(partials, dtype=object)
-    for s in set(partials):
+    if pieces is None:
+        keys = [(s, "") for s in partials]
+    else:
+        keys = [(s, pieces.norm(m)) for s, m in zip(partials, main_partials or ())]
+    rows_of: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(keys):
+        rows_of.setdefault(key, []).append(i)
+    for (s, main_partial), row_list in rows_of.items():
         if not s:
             continue
-        rows = np.flatnonzero(normalized == s)
+        rows = np.asarray(row_list, dtype=np.intp)
         extending = index.extending(s)
-        groups = _longest_prefix([index.strings[v][len(s):] for v in extending], anchor_index)
+        rests = [index.strings[v][len(s):] for v in extending]
+        if pieces is not None:
+            cut = [pieces.piece_at(main_partial + r, len(main_partial)) for r in rests]
+            consistent = np.array([c is not None for c in cut], dtype=bool)
+            extending = extending[consistent]
+            rests = [c for c in cut if c is not None]
+        groups = _longest_prefix(rests, anchor_index)
         known = groups >= 0
         to_reference = np.concatenate([np.asarray(index.prefixes(s), dtype=np.intp),
                                        extending[~known]])

@@ -35,6 +35,7 @@ from scipy.special import softmax
 
 from .._validation import check_finite_array
 from .anchors import _DEFAULT_SPACE_ALIASES, normalize_token
+from .pieces import TokenPieces
 
 __all__ = [
     "Transfer",
@@ -172,15 +173,19 @@ def shared_prefix_transfer(vocabulary: Sequence[str], anchor_tokens: Sequence[st
                            embeddings: ArrayLike | None = None,
                            anchor_idx: ArrayLike | None = None, tau: float = 100.0,
                            normalize: bool = True,
-                           space_aliases: Sequence[str] = _DEFAULT_SPACE_ALIASES) -> sp.csr_array:
+                           space_aliases: Sequence[str] = _DEFAULT_SPACE_ALIASES,
+                           pieces: TokenPieces | None = None) -> sp.csr_array:
     """Transfer matrix that sends each token to the longest anchor prefixing its string.
 
     ``T[v, a] = 1`` if anchor ``a`` is the longest anchor that is a prefix of token ``v``'s
     (normalised) string. An anchor is therefore sent to itself, and a token that only this
     vocabulary has (``"▁Nebuchadnezzar"``) to its first piece in the shared vocabulary
-    (``"▁Neb"``), which is where the other models put the mass of the same text. Tokens without
-    any anchor prefix (special tokens) get the embedding row of :func:`transfer_matrix` when
-    ``embeddings`` and ``anchor_idx`` are given, and a uniform row otherwise.
+    (``"▁Neb"``), which is where the other models put the mass of the same text. With
+    ``pieces`` (the main model's tokenizer), a token is first cut the way the main model would
+    cut its text, and its first piece is used instead (``"▁Ne"`` if the main model writes
+    ``▁Ne|bu|chad|nezzar``). Tokens without any anchor prefix (special tokens) get the embedding
+    row of :func:`transfer_matrix` when ``embeddings`` and ``anchor_idx`` are given, and a
+    uniform row otherwise.
 
     Parameters
     ----------
@@ -198,6 +203,9 @@ def shared_prefix_transfer(vocabulary: Sequence[str], anchor_tokens: Sequence[st
         Normalise the space markers of ``vocabulary`` as :func:`~.anchors.normalize_token` does.
     space_aliases : sequence of str
         Passed to :func:`~.anchors.normalize_token`.
+    pieces : TokenPieces, optional
+        The main model's tokenizer (:class:`~llmcopula.fusion.pieces.TokenPieces`), for the
+        transfer of an assistant's vocabulary.
 
     Returns
     -------
@@ -222,6 +230,8 @@ def shared_prefix_transfer(vocabulary: Sequence[str], anchor_tokens: Sequence[st
     n_vocab, n_anchors = len(vocabulary), len(anchor_tokens)
     strings = ([normalize_token(t, space_aliases=space_aliases) for t in vocabulary]
                if normalize else list(vocabulary))
+    if pieces is not None:
+        strings = [(pieces.piece_at(t, 0) or t) if t else t for t in strings]
     target = longest_anchor_prefix(strings, anchor_tokens)
     rows = np.flatnonzero(target >= 0)
     missing = np.flatnonzero(target < 0)

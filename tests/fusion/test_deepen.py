@@ -130,7 +130,8 @@ def test_diagnostics_report_coverage_conditioning_and_consistency(char_model, wo
     ({"lr": np.nan}, "lr: must be a non-negative finite"),
     ({"weights": "best"}, "weights: expected 'uniform'"),
     ({"weights": [1.0, 2.0, 3.0]}, "weights: expected 2 weights"),
-    ({"transfer": "cosine"}, "transfer: expected 'embedding' or 'shared-prefix'"),
+    ({"transfer": "cosine"}, "transfer: expected 'embedding', 'shared-prefix' or 'main-pieces'"),
+    ({"transfer": "main-pieces"}, r"transfer: 'main-pieces' needs the main model \(index 0\)"),
     ({"lookahead": "yes"}, "lookahead: expected True or False"),
     ({"min_anchor_mass": 1.5}, r"min_anchor_mass: must lie in \[0, 1\]"),
 ])
@@ -243,3 +244,34 @@ def test_generate_warns_about_coverage_once_per_call():
         warnings.simplefilter("always")
         DeePEnFusion(main=1).fit([chars, words]).generate("", max_new_tokens=6)
     assert [w.category for w in caught] == [FusionCoverageWarning]
+
+
+def test_main_pieces_send_assistant_tokens_to_the_main_models_first_piece(char_model):
+    # The main word model cuts "cab" as "c|ab" (no "ca" token); the assistant has "ca" and "cab"
+    # as tokens. Shared-prefix sends the assistant's "cab" to "ca" (its longest shared prefix);
+    # main-pieces sends it to "c", the piece the main model writes first.
+    main_vocab = ["a", "b", "c", "ab", "ca", "\u2581"]
+    main = FunctionLanguageModel(main_vocab, np.eye(6), lambda s: np.zeros(6),
+                                 tokenizer=lambda text: greedy_split(text, ["ab", "a", "b", "c",
+                                                                            "\u2581"],
+                                                                     main_vocab))
+    assistant = FunctionLanguageModel(["a", "b", "c", "ca", "cab"], np.eye(5),
+                                      lambda s: np.zeros(5))
+    by_prefix = DeePEnFusion(transfer="shared-prefix").fit([main, assistant])
+    by_pieces = DeePEnFusion(transfer="main-pieces").fit([main, assistant])
+    tokens = by_pieces.anchors_.tokens
+    assert tokens[by_prefix.transfers_[1].toarray()[4].argmax()] == "ca"
+    assert tokens[by_pieces.transfers_[1].toarray()[4].argmax()] == "c"
+    np.testing.assert_array_equal(by_pieces.transfers_[0].toarray(),
+                                  by_prefix.transfers_[0].toarray())
+
+
+def greedy_split(text, order, vocab):
+    """Tokenise by trying the strings of ``order`` first at each position."""
+    text = text.replace(" ", "\u2581")
+    ids, i = [], 0
+    while i < len(text):
+        piece = next(t for t in order if text.startswith(t, i))
+        ids.append(vocab.index(piece))
+        i += len(piece)
+    return ids

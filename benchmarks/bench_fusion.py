@@ -55,6 +55,7 @@ from benchmarks.fusion_lm.corpus import (  # noqa: E402
 )
 from benchmarks.fusion_lm.evaluation import (  # noqa: E402
     SystemScore,
+    block_ids,
     char_log_marginal,
     first_char_matrix,
     fit_pool_weight,
@@ -213,85 +214,110 @@ class _Anchors:
                                                         vocabularies)
 
 
-# --------------------------------------------------------------------------- one seed
-def run_seed(seed: int, cfg: Config, split, tokenizers) -> dict:
-    t_start = time.perf_counter()
-    models = [MLPLanguageModel(tok, context=cfg.context, dim=cfg.dim, hidden=cfg.hidden,
-                               seed=1000 * seed + k) for k, tok in enumerate(tokenizers)]
-    for k, (model, tok) in enumerate(zip(models, tokenizers)):
-        model.fit(np.array(tok.encode(split.train[k])), steps=cfg.steps, seed=1000 * seed + k)
-    train_s = time.perf_counter() - t_start
-    dev_text, test_text = " ".join(split.dev), " ".join(split.test)
-    chars = sorted(set(dev_text + test_text))
-    dev_single = [score_model(m, dev_text) for m in models]
-    dev_bpc = [-s.token_lp.sum() / np.log(2) / len(dev_text) for s in dev_single]
-    main = int(np.argmin(dev_bpc))
-    vocabs = [list(m.vocabulary) for m in models]
-    anchors = _Anchors(common_anchors(vocabs), vocabs)
+# --------------------------------------------------------------------------- tasks
+def train_model(seed: int, k: int, cfg: Config, text: str, tokenizer) -> MLPLanguageModel:
+    """Model k (0 = A, 1 = B) of a training seed, trained on its half of the text."""
+    model = MLPLanguageModel(tokenizer, context=cfg.context, dim=cfg.dim, hidden=cfg.hidden,
+                             seed=1000 * seed + k)
+    model.fit(np.array(tokenizer.encode(text)), steps=cfg.steps, seed=1000 * seed + k)
+    return model
+
+
+class _Setup:
+    """What both evaluation tasks of a seed share: the main model (the better one on dev),
+    the anchors and the two held-out texts."""
+
+    def __init__(self, models, cfg: Config, split):
+        self.dev_text, self.test_text = " ".join(split.dev), " ".join(split.test)
+        dev_single = [score_model(m, self.dev_text) for m in models]
+        self.dev_bpc = [float(-s.token_lp.sum() / np.log(2) / len(self.dev_text))
+                        for s in dev_single]
+        self.main = int(np.argmin(self.dev_bpc))
+        self.vocabs = [list(m.vocabulary) for m in models]
+        self.anchors = _Anchors(common_anchors(self.vocabs), self.vocabs)
+        chars = sorted(set(self.dev_text + self.test_text))
+        self.dev = Part(self.dev_text, split.dev, models, self.main, chars)
+        self.test = Part(self.test_text, split.test, models, self.main, chars)
+
+
+def _fused(part: Part, T_main, rels, weights, method: str, cfg: Config) -> np.ndarray:
+    mirror = {"tol": cfg.mirror_tol, "maxiter": cfg.mirror_maxiter}
+    out = fuse_relative(part.z[part.main], rels, T_main, weights=weights, method=method,
+                        **(mirror if method == "mirror" else {}))
+    return out.log_probs()
+
+
+def evaluate_published(seed: int, models, cfg: Config, split) -> dict:
+    """DeePEn as published (dense embedding transfers): dev and test BPC, and diagnostics."""
+    t0 = time.perf_counter()
+    st = _Setup(models, cfg, split)
+    main = st.main
+    transfers = [transfer_matrix(m.input_embeddings, idx)
+                 for m, idx in zip(models, st.anchors.indices)]
+    _, method, _ = VARIANTS[PUBLISHED]
+    scores = {}
+    for name, part in (("dev", st.dev), ("test", st.test)):
+        rels = part.relatives(transfers, False, st.anchors)
+        scores[name] = part.score_tokens(_fused(part, transfers[main], rels, None, method, cfg))
+    T = transfers[main]
+    ix = st.anchors.indices[main]
+    return {
+        "dev_bpc": scores["dev"].bpc, "test": scores["test"],
+        "diagnostics": {
+            "embedding_transfer_anchor_self_mass": float(np.diag(T[ix]).mean()),
+            "embedding_transfer_row_entropy_nats": float(
+                -(T * np.log(np.maximum(T, 1e-300))).sum(axis=1).mean()),
+        },
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def evaluate_improved(seed: int, models, cfg: Config, split) -> dict:
+    """Single models, the segment pool, and the string-transfer variants of DeePEn: the best
+    variant on dev (uniform weights), its dev-tuned weights, and everything on test."""
+    t0 = time.perf_counter()
+    st = _Setup(models, cfg, split)
+    main, anchors, vocabs, dev, test = st.main, st.anchors, st.vocabs, st.dev, st.test
     main_pieces = TokenPieces(models[main].tokenize, vocabs[main])
-    pieces = {"embedding": None, "shared-prefix": None, "main-pieces": main_pieces}
+    pieces = {"shared-prefix": None, "main-pieces": main_pieces}
     transfers = {kind: [shared_prefix_transfer(v, anchors.tokens, embeddings=m.input_embeddings,
                                                anchor_idx=idx,
                                                pieces=None if k == main else pieces[kind])
                         for k, (m, v, idx) in enumerate(zip(models, vocabs, anchors.indices))]
-                 for kind in ("shared-prefix", "main-pieces")}
-    transfers["embedding"] = [transfer_matrix(m.input_embeddings, idx)
-                              for m, idx in zip(models, anchors.indices)]
-    dev = Part(dev_text, split.dev, models, main, chars)
-    test = Part(test_text, split.test, models, main, chars)
+                 for kind in pieces}
     mirror = {"tol": cfg.mirror_tol, "maxiter": cfg.mirror_maxiter}
-    timings = {"train": train_s}
 
-    def fused(part: Part, variant: str, weights, rels=None) -> np.ndarray:
-        kind, method, look = VARIANTS[variant]
-        rels = (part.relatives(transfers[kind], look, anchors, pieces[kind]) if rels is None
-                else rels)
-        out = fuse_relative(part.z[main], rels, transfers[kind][main], weights=weights,
-                            method=method, **(mirror if method == "mirror" else {}))
-        return out.log_probs()
+    def relatives(part: Part, name: str):
+        kind, method, look = VARIANTS[name]
+        return part.relatives(transfers[kind], look, anchors, pieces[kind]), kind, method
 
-    # ---- dev: which DeePEn variant, and the weights
-    t0 = time.perf_counter()
     dev_variants = {}
     for name in VARIANTS:
-        dev_variants[name] = dev.score_tokens(fused(dev, name, None)).bpc
-    improved = min((n for n in VARIANTS if n != PUBLISHED), key=dev_variants.get)
-    kept = dev_variants[improved] < dev_variants[PUBLISHED]
-    if not kept:
-        improved = PUBLISHED
-    pool_w = fit_pool_weight(dev.seg_lp)
-    # (The published configuration's dense transfers make a weight search on dev costly; its
-    # uniform weights are what the paper calls DeePEn-Avg.)
-    kind, method, look = VARIANTS[improved]
-    rels = dev.relatives(transfers[kind], look, anchors, pieces[kind])
+        if name == PUBLISHED:
+            continue
+        rels, kind, method = relatives(dev, name)
+        dev_variants[name] = dev.score_tokens(
+            _fused(dev, transfers[kind][main], rels, None, method, cfg)).bpc
+    improved = min(dev_variants, key=dev_variants.get)
+    rels, kind, method = relatives(dev, improved)
     logits = [None, None]
     logits[main] = dev.z[main]
     fit = fit_fusion_weights(logits, dev.y, transfers[kind], relatives=rels, main=main,
                              method=method, resolution=cfg.grid, refine=cfg.refine,
                              **(mirror if method == "mirror" else {}))
-    weight_fits = {"improved": fit.weights}
-    timings["dev"] = time.perf_counter() - t0
-
-    # ---- test
-    t0 = time.perf_counter()
+    pool_w = fit_pool_weight(dev.seg_lp)
+    rels, kind, method = relatives(test, improved)
+    fused_uniform = _fused(test, transfers[kind][main], rels, None, method, cfg)
     scores = {
         "model A alone": test.score_model(0),
         "model B alone": test.score_model(1),
         "segment pool, uniform": test.score_pool(0.5),
         "segment pool, dev-tuned": test.score_pool(pool_w),
-        "DeePEn (published), uniform": test.score_tokens(fused(test, PUBLISHED, None)),
+        "DeePEn (improved), uniform": test.score_tokens(fused_uniform),
+        "DeePEn (improved), dev-tuned": test.score_tokens(
+            _fused(test, transfers[kind][main], rels, fit.weights, method, cfg)),
     }
-    kind, method, look = VARIANTS[improved]
-    rels = test.relatives(transfers[kind], look, anchors, pieces[kind])
-    scores["DeePEn (improved), uniform"] = test.score_tokens(fused(test, improved, None, rels))
-    scores["DeePEn (improved), dev-tuned"] = test.score_tokens(
-        fused(test, improved, weight_fits["improved"], rels))
-    timings["test"] = time.perf_counter() - t0
-
-    # ---- diagnostics of the anchors and transfers (main model, test text)
-    T_emb = transfers["embedding"][main]
     ix = anchors.indices[main]
-    p_main = np.exp(test.z[main])
     non_anchor = np.ones(len(vocabs[main]), dtype=bool)
     non_anchor[ix] = False
     diagnostics = {
@@ -300,38 +326,66 @@ def run_seed(seed: int, cfg: Config, split, tokenizers) -> dict:
         "main_anchor_mass_test": float(anchor_mass(test.z[main], ix).mean()),
         "non_anchor_targets_test": float(non_anchor[test.y].mean()),
         "main_tokens_inside_words_test": float(test.inside.size / test.y.size),
-        "embedding_transfer_anchor_self_mass": float(np.diag(T_emb[ix]).mean()),
-        "embedding_transfer_row_entropy_nats": float(
-            -(T_emb * np.log(np.maximum(T_emb, 1e-300))).sum(axis=1).mean()),
-        "main_expected_non_anchor_mass": float(p_main[:, non_anchor].sum(axis=1).mean()),
     }
-    # ---- generation with the fitted estimator (seed 0 only: a sample, not a metric)
+    diagnostics["bits_by_main_tokens_per_segment"] = _bits_by_segment_length(test, fused_uniform)
     generation = None
-    if seed == cfg.seeds[0]:
-        kind, method, look = VARIANTS[improved]
+    if seed == cfg.seeds[0]:  # a sample of the estimator's generation loop, not a metric
+        look = VARIANTS[improved][2]
         prompt = split.test[0][:40]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FusionCoverageWarning)
             fusion = DeePEnFusion(main=main, transfer=kind, lookahead=look, method=method,
-                                  weights=weight_fits["improved"], solver_options=mirror
-                                  if method == "mirror" else None).fit(models)
+                                  weights=fit.weights,
+                                  solver_options=mirror if method == "mirror" else None)
+            fusion.fit(models)
             alone = DeePEnFusion(main=main, lr=0.0).fit(models)
+            n_new = cfg.generate_chars // 3
             generation = {
                 "prompt": prompt,
-                "main alone": alone.generate(prompt, max_new_tokens=cfg.generate_chars // 3).text,
-                "fusion (improved, dev-tuned)": fusion.generate(
-                    prompt, max_new_tokens=cfg.generate_chars // 3).text,
+                "main alone": alone.generate(prompt, max_new_tokens=n_new).text,
+                "fusion (improved, dev-tuned)": fusion.generate(prompt, max_new_tokens=n_new).text,
                 "coverage warnings": len(caught),
             }
     return {
-        "seed": seed, "main": "AB"[main], "dev_bpc_single": dev_bpc,
-        "dev_variants": dev_variants, "improved_variant": improved, "improved_kept": kept,
-        "pool_weight_A": pool_w, "weights": {k: v.tolist() for k, v in weight_fits.items()},
-        "scores": scores, "diagnostics": diagnostics, "timings": timings,
-        "generation": generation, "seconds": time.perf_counter() - t_start,
-        "test_chars": len(test_text), "test_main_tokens": int(test.y.size),
+        "main": "AB"[main], "dev_bpc_single": st.dev_bpc, "dev_variants": dev_variants,
+        "improved_variant": improved, "pool_weight_A": pool_w,
+        "weights": {"improved": fit.weights}, "scores": scores, "diagnostics": diagnostics,
+        "generation": generation, "seconds": time.perf_counter() - t0,
+        "test_chars": len(st.test_text), "test_main_tokens": int(test.y.size),
         "test_shared_boundaries": int(test.shared.size), "test_blocks": len(split.test),
     }
+
+
+def _bits_by_segment_length(part: Part, fused_logprobs: np.ndarray) -> dict:
+    """Test bits of the uniform pool, the fusion and each model, by the number of main-model
+    tokens in a segment ("2" is a word that is one token, then the space)."""
+    seg_of = block_ids(part.pos, part.seg_starts)
+    n_tok = np.bincount(seg_of, minlength=part.seg_starts.size)
+    fused = np.bincount(seg_of, weights=fused_logprobs[np.arange(part.y.size), part.y],
+                        minlength=part.seg_starts.size)
+    pool = logsumexp(part.seg_lp + np.log(0.5), axis=0)
+    out = {}
+    for label, sel in (("1-2", n_tok <= 2), ("3", n_tok == 3), ("4+", n_tok >= 4)):
+        out[label] = {"segments": int(sel.sum()),
+                      "pool": float(-pool[sel].sum() / np.log(2)),
+                      "fusion": float(-fused[sel].sum() / np.log(2)),
+                      "main": float(-part.seg_lp[part.main][sel].sum() / np.log(2)),
+                      "assistant": float(-part.seg_lp[part.asst][sel].sum() / np.log(2))}
+    return out
+
+
+def merge(seed: int, published: dict, improved: dict, train_seconds: list[float]) -> dict:
+    out = dict(improved)
+    out["seed"] = seed
+    out["dev_variants"] = {PUBLISHED: published["dev_bpc"], **improved["dev_variants"]}
+    out["improved_kept"] = improved["dev_variants"][improved["improved_variant"]] < \
+        published["dev_bpc"]
+    out["scores"] = {name: (published["test"] if name == "DeePEn (published), uniform"
+                            else improved["scores"][name]) for name in SYSTEMS}
+    out["diagnostics"] = {**improved["diagnostics"], **published["diagnostics"]}
+    out["timings"] = {"train": train_seconds, "published": published["seconds"],
+                      "improved": improved["seconds"]}
+    return out
 
 
 # --------------------------------------------------------------------------- intervals
@@ -428,8 +482,23 @@ def run(cfg: Config, quick: bool = False, n_jobs: int = 1, log=print) -> dict:
     alphabet = "".join(sorted(set("".join(split.train + split.dev + split.test))))
     tokenizers = [BPETokenizer(text, v, alphabet=alphabet)
                   for text, v in zip(split.train, cfg.vocab)]
-    results = Parallel(n_jobs=n_jobs)(delayed(run_seed)(s, cfg, split, tokenizers)
-                                      for s in cfg.seeds)
+    # Two balanced phases of parallel tasks: the 2 x seeds models, then two evaluation tasks
+    # per seed (the dense published DeePEn, and everything else).
+    parallel = Parallel(n_jobs=n_jobs)
+    jobs = [(seed, k) for seed in cfg.seeds for k in (0, 1)]
+    t0 = time.perf_counter()
+    trained = parallel(delayed(_timed)(train_model, seed, k, cfg, split.train[k], tokenizers[k])
+                       for seed, k in jobs)
+    models = {job: model for job, (model, _) in zip(jobs, trained)}
+    train_seconds = {job: sec for job, (_, sec) in zip(jobs, trained)}
+    log(f"trained {len(jobs)} models in {time.perf_counter() - t0:.0f} s")
+    tasks = [(seed, task) for seed in cfg.seeds for task in ("published", "improved")]
+    outputs = parallel(delayed(evaluate_published if task == "published" else evaluate_improved)(
+        seed, [models[(seed, 0)], models[(seed, 1)]], cfg, split) for seed, task in tasks)
+    by_task = dict(zip(tasks, outputs))
+    results = [merge(seed, by_task[(seed, "published")], by_task[(seed, "improved")],
+                     [train_seconds[(seed, 0)], train_seconds[(seed, 1)]])
+               for seed in cfg.seeds]
     summary = summarise(results, cfg)
     return {
         "source": source, "config": asdict(cfg), "train_halves": split.train_names,
@@ -437,6 +506,11 @@ def run(cfg: Config, quick: bool = False, n_jobs: int = 1, log=print) -> dict:
         "total_seconds": time.perf_counter() - t_start,
         "load_average_start": load_start, "load_average_end": os.getloadavg(),
     }
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    return fn(*args), time.perf_counter() - t0
 
 
 def _json_default(x):

@@ -32,6 +32,9 @@ def test_quick_benchmark_reports_every_system_with_intervals_over_seeds_and_bloc
             assert score.chars.sum() == r["test_chars"]
         assert set(r["dev_variants"]) == set(VARIANTS)
         assert r["improved_variant"] in VARIANTS
+        assert set(r["dev_pool"]) == {"segment pool, uniform", "segment pool, dev-tuned"}
+        assert r["improved_closes_pool_gap_on_dev"] == (
+            r["dev_variants"][r["improved_variant"]] <= min(r["dev_pool"].values()))
     table = res["summary"]["table"]
     for row in table.values():
         mean, lo, hi = row["bpc"]

@@ -2,7 +2,7 @@
 
 Two small numpy MLP language models with 4,096-token BPE vocabularies (learned with the
 `tokenizers` library) are trained on the two halves of the King James Bible (Genesis to Psalms
-61, and Psalms 62 to Revelation), with chapters held out throughout the book for dev and test.
+67, and Psalms 68 to Revelation), with chapters held out throughout the book for dev and test.
 Their vocabularies overlap widely (most words are whole tokens in both), and each model knows
 the names and idioms of its own half. On held-out text the benchmark compares, over several
 training seeds:
@@ -19,9 +19,9 @@ The main model is the better one on dev data. Metrics: bits per character and ne
 accuracy at shared token boundaries (``benchmarks/fusion_lm/evaluation.py``), with intervals over
 seeds (t) and over test blocks (block bootstrap, one block per held-out chapter).
 
-Run ``python benchmarks/bench_fusion.py`` (about 15 minutes on 2 idle cores; needs ``pip install
-tokenizers`` and ``apt-get install -y bible-kjv``), or ``--quick`` for a seconds-long run on the
-excerpt bundled under ``tests/fusion/data`` (no Debian package needed). BLAS is limited to one
+Run ``python benchmarks/bench_fusion.py`` (about 25 CPU-minutes, so 13 to 15 minutes on 2 idle
+cores; needs ``pip install tokenizers`` and ``apt-get install -y bible-kjv``), or ``--quick`` for
+a seconds-long run on the excerpt bundled under ``tests/fusion/data`` (no Debian package needed). BLAS is limited to one
 thread per process unless ``OPENBLAS_NUM_THREADS`` is set; seeds run in parallel (``--n-jobs``).
 """
 

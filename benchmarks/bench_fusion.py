@@ -21,8 +21,9 @@ seeds (t) and over test blocks (block bootstrap, one block per held-out chapter)
 
 Run ``python benchmarks/bench_fusion.py`` (about 25 CPU-minutes, so 13 to 15 minutes on 2 idle
 cores; needs ``pip install tokenizers`` and ``apt-get install -y bible-kjv``), or ``--quick`` for
-a seconds-long run on the excerpt bundled under ``tests/fusion/data`` (no Debian package needed). BLAS is limited to one
-thread per process unless ``OPENBLAS_NUM_THREADS`` is set; seeds run in parallel (``--n-jobs``).
+a seconds-long run on the excerpt bundled under ``tests/fusion/data`` (no Debian package needed).
+BLAS is limited to one thread per process unless ``OPENBLAS_NUM_THREADS`` is set; models, then
+evaluations, run in parallel (``--n-jobs``).
 """
 
 from __future__ import annotations

@@ -34,8 +34,6 @@ KNOWN_EXCEPTIONS = {
     "llmcopula.cascade.methods.BayesOptMethod",
     "llmcopula.cascade.methods.BayesOptLabelsMethod",
     "llmcopula.cascade.methods.OracleMethod",
-    # to be cleared by the fusion work
-    "llmcopula.fusion.deepen.DeePEnFusion",
 }
 
 
@@ -74,6 +72,7 @@ ESTIMATORS = sorted((c for c in CLASSES.values() if issubclass(c, BaseEstimator)
 
 def _fit_data():
     from llmcopula.datasets import load_benchmark
+    from llmcopula.fusion import FunctionLanguageModel
 
     train = load_benchmark("mmlu", "llama", split="train")
     rng = np.random.default_rng(0)
@@ -92,6 +91,9 @@ def _fit_data():
         "MarkovCopulaModel": (train,),
         "EmpiricalCopulaModel": (train,),
         "BradleyTerry": (first, second, (rng.random(60) < 0.6).astype(float)),
+        "DeePEnFusion": ([FunctionLanguageModel(vocab, rng.normal(size=(len(vocab), 4)),
+                                                lambda text: np.full(3, -np.log(3.0)))
+                          for vocab in (["a", "b", "\u2581"], ["\u2581", "b", "a"])],),
     }
 
 

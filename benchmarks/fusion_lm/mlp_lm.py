@@ -55,6 +55,9 @@ class MLPLanguageModel:
     def decode(self, token_ids: Sequence[int]) -> str:
         return self.tokenizer.decode(token_ids)
 
+    def tokenize(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text)
+
     # --------------------------------------------------------------- batched use
     def contexts_for_prefixes(self, prefixes: Sequence[str], window: int = 64) -> np.ndarray:
         """The last ``context`` ids of each prefix's own tokenisation (of its last ``window``

@@ -37,11 +37,14 @@ class CharTokenizer:
 
 
 class BPETokenizer:
-    """Byte-pair encoding learned on the training text with Hugging Face `tokenizers`."""
+    """Byte-pair encoding learned on the training text with Hugging Face `tokenizers`.
+
+    Every character of ``text`` and ``alphabet`` is a token, so that held-out text with
+    characters the training text lacks is still covered."""
 
     pad = "<bpad>"
 
-    def __init__(self, text: str, vocab_size: int) -> None:
+    def __init__(self, text: str, vocab_size: int, *, alphabet: str = "") -> None:
         try:
             from tokenizers import (
                 Tokenizer,
@@ -57,9 +60,9 @@ class BPETokenizer:
         tok.normalizer = normalizers.Replace(" ", SPACE)
         tok.pre_tokenizer = pre_tokenizers.Split(SPACE, "isolated")
         tok.decoder = decoders.Replace(SPACE, " ")
+        chars = sorted(set((text + alphabet).replace(" ", SPACE)))
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[self.pad],
-                                      initial_alphabet=sorted(set(text.replace(" ", SPACE))),
-                                      show_progress=False)
+                                      initial_alphabet=chars, show_progress=False)
         tok.train_from_iterator([text[i:i + 10_000] for i in range(0, len(text), 10_000)],
                                 trainer=trainer)
         self._tok = tok

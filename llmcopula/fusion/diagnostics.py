@@ -10,7 +10,11 @@ much did fusing change the output?":
 * **conditioning of T**: the singular values of the main model's transfer matrix and of its
   ``|A| x |A|`` anchor block. A nearly singular ``T`` means many different main-model
   distributions map to the same anchor distribution, so the inverse search is ill-posed;
-* **flip rate**: how often the fused token differs from the main model's greedy token.
+* **flip rate**: how often the fused token differs from the main model's greedy token;
+* **anchor mass**: how much of each model's next-token probability falls on anchor tokens. The
+  fusion changes the main model's distribution through the anchors only, so a main model that
+  puts little mass there can hardly be helped; :class:`FusionCoverageWarning` says so, and names
+  the model that would make a better main one.
 """
 
 from __future__ import annotations
@@ -22,16 +26,26 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import entr
 
+import scipy.sparse as sp
+from scipy.special import log_softmax
+
 from .._validation import check_finite_array
 from .fuse import FusionOutput
-from .transfer import relative_representation
+from .transfer import check_transfer, relative_representation
 
 __all__ = [
+    "FusionCoverageWarning",
     "TransferConditioning",
     "transfer_conditioning",
     "anchor_consistency",
+    "anchor_mass",
+    "coverage_advice",
     "flip_rate",
 ]
+
+
+class FusionCoverageWarning(UserWarning):
+    """The main model puts little of its probability on anchor tokens (see :func:`anchor_mass`)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,9 @@ def _cond(s: NDArray[np.float64]) -> float:
 def transfer_conditioning(transfer: ArrayLike, anchor_idx: ArrayLike) -> TransferConditioning:
     """Singular values, condition numbers and sharpness of a transfer matrix.
 
+    A sparse transfer is converted to a dense array first (the SVD of a ``|V| x |A|`` matrix
+    costs ``O(|V| |A|^2)``).
+
     Examples
     --------
     >>> import numpy as np
@@ -76,7 +93,9 @@ def transfer_conditioning(transfer: ArrayLike, anchor_idx: ArrayLike) -> Transfe
     >>> c.condition_number, c.anchor_self_mass
     (1.0, 1.0)
     """
-    T = check_finite_array(transfer, "transfer", ndim=2)
+    T = check_transfer(transfer)
+    if sp.issparse(T):
+        T = T.toarray()
     idx = np.asarray(anchor_idx, dtype=np.intp)
     if idx.shape != (T.shape[1],):
         raise ValueError(
@@ -164,3 +183,61 @@ def flip_rate(outputs: FusionOutput | Sequence[FusionOutput]) -> float:
     if flips.size == 0:
         raise ValueError("outputs: no positions to count")
     return float(flips.mean())
+
+
+def anchor_mass(logits: ArrayLike, anchor_idx: ArrayLike) -> NDArray[np.float64]:
+    """Probability that a model's next token is an anchor, ``sum_a softmax(z)[anchor_idx[a]]``.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., |V|)
+    anchor_idx : array_like of int, shape (|A|,)
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> anchor_mass(np.log([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]), [0, 1])
+    array([0.8, 0.2])
+    """
+    z = check_finite_array(logits, "logits")
+    idx = np.asarray(anchor_idx)
+    if z.ndim == 0 or idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(
+            f"anchor_idx: expected a 1-d array of integer ids for logits of shape {z.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= z.shape[-1]):
+        raise ValueError(f"anchor_idx: ids must lie in [0, {z.shape[-1]})")
+    return np.exp(log_softmax(z, axis=-1)[..., idx]).sum(axis=-1)
+
+
+def coverage_advice(masses: ArrayLike, main: int, threshold: float) -> str | None:
+    """The warning text when the main model's mean anchor mass is below ``threshold``, else None.
+
+    ``masses[m]`` is model ``m``'s mean :func:`anchor_mass`. The advice names the model with
+    the largest anchor mass when that is not the main one.
+
+    Examples
+    --------
+    >>> coverage_advice([0.2, 0.9], main=0, threshold=0.5)[:46]
+    'main: model 0 puts only 20% of its next-token '
+    >>> coverage_advice([0.6, 0.9], main=0, threshold=0.5) is None
+    True
+    """
+    m = check_finite_array(masses, "masses", ndim=1)
+    if not 0 <= main < m.size:
+        raise ValueError(f"main: must index one of the {m.size} models, got {main}")
+    if m[main] >= threshold:
+        return None
+    text = (f"main: model {main} puts only {m[main]:.0%} of its next-token probability on the "
+            f"anchor tokens (threshold {threshold:.0%}); the fusion reaches the rest of its "
+            "distribution only through transfer rows. ")
+    best = int(np.argmax(m))
+    if best != main and m[best] > m[main]:
+        return text + (f"Model {best} puts {m[best]:.0%} there: make it the main one "
+                       f"(main={best}).")
+    return text + ("No model puts more there: the vocabularies share too few tokens for this "
+                   "fusion to help; compare it with a linear pool over shared segments "
+                   "(docs/fusion.md).")

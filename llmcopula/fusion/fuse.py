@@ -27,8 +27,9 @@ from scipy.special import log_softmax
 from .._validation import check_finite_array
 from .aggregation import check_weights
 from .inverse import inverse_search
+from .transfer import Transfer, _apply_transfer, check_transfer
 
-__all__ = ["FusionOutput", "relative_distributions", "fuse_logits"]
+__all__ = ["FusionOutput", "relative_distributions", "fuse_logits", "fuse_relative"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class FusionOutput:
         return log_softmax(self.logits, axis=-1)
 
 
-def _check_inputs(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayLike], main: int
-                  ) -> tuple[list[NDArray[np.float64] | None], list[NDArray[np.float64]]]:
+def _check_inputs(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayLike | Transfer],
+                  main: int) -> tuple[list[NDArray[np.float64] | None], list[Transfer]]:
     if len(logits) == 0:
         raise ValueError("logits: expected one array per model, got none")
     if len(transfers) != len(logits):
@@ -82,7 +83,7 @@ def _check_inputs(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayL
         raise ValueError(f"main: must index one of the {len(logits)} models, got {main}")
     if logits[main] is None:
         raise ValueError(f"logits: the main model's (index {main}) logits are missing")
-    Ts = [check_finite_array(T, f"transfers[{m}]", ndim=2) for m, T in enumerate(transfers)]
+    Ts = [check_transfer(T, f"transfers[{m}]") for m, T in enumerate(transfers)]
     n_anchors = Ts[main].shape[1]
     zs: list[NDArray[np.float64] | None] = []
     lead = None
@@ -110,7 +111,7 @@ def _check_inputs(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayL
     return zs, Ts
 
 
-def relative_distributions(logits: Sequence[ArrayLike], transfers: Sequence[ArrayLike]
+def relative_distributions(logits: Sequence[ArrayLike], transfers: Sequence[ArrayLike | Transfer]
                            ) -> list[NDArray[np.float64]]:
     """``r_m = softmax(z_m) @ T_m`` for every model (step 2 of the pipeline).
 
@@ -121,7 +122,11 @@ def relative_distributions(logits: Sequence[ArrayLike], transfers: Sequence[Arra
     [array([0.5, 0.5])]
     """
     zs, Ts = _check_inputs(logits, transfers, 0)
-    return [np.exp(log_softmax(z, axis=-1)) @ T for z, T in zip(zs, Ts) if z is not None]
+    return [_to_relative(z, T) for z, T in zip(zs, Ts) if z is not None]
+
+
+def _to_relative(z: NDArray[np.float64], T: Transfer) -> NDArray[np.float64]:
+    return _apply_transfer(np.exp(log_softmax(z, axis=-1)), T)
 
 
 def _skipped(z_main: NDArray[np.float64], reason: str) -> FusionOutput:
@@ -132,7 +137,7 @@ def _skipped(z_main: NDArray[np.float64], reason: str) -> FusionOutput:
 
 
 def _fuse_relative(z_main: NDArray[np.float64], relatives: Sequence[NDArray[np.float64]],
-                   weights: NDArray[np.float64], T_main: NDArray[np.float64], *,
+                   weights: NDArray[np.float64], T_main: Transfer, *,
                    method: str, eos_token_id: int | None,
                    solver_options: Mapping[str, Any]) -> FusionOutput:
     """Steps 3-5 once the relative distributions are known (shared with the weight fitting)."""
@@ -168,8 +173,9 @@ def fuse_logits(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayLik
         ``logits[m]`` has shape ``(..., |V_m|)`` (logits or log-probabilities; all models share
         the batch shape). ``None`` marks an assistant whose distribution did not arrive: the main
         model is then used alone, as in the reference implementation.
-    transfers : sequence of K array_like, shape (|V_m|, |A|)
-        Transfer matrices from :func:`~llmcopula.fusion.transfer.transfer_matrix`.
+    transfers : sequence of K array_like or scipy.sparse matrices, shape (|V_m|, |A|)
+        Transfer matrices from :func:`~llmcopula.fusion.transfer.transfer_matrix` or
+        :func:`~llmcopula.fusion.transfer.shared_prefix_transfer`.
     main : int, default 0
         Index of the main model (the output vocabulary).
     weights : array_like of shape (K,), optional
@@ -205,6 +211,58 @@ def fuse_logits(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayLik
         raise ValueError(f"logits: the main model's (index {main}) logits are missing")
     if any(z is None for z in zs):
         return _skipped(z_main, "missing assistant")
-    rels = [np.exp(log_softmax(z, axis=-1)) @ T for z, T in zip(zs, Ts)]  # type: ignore[arg-type]
+    rels = [_to_relative(z, T) for z, T in zip(zs, Ts)]  # type: ignore[arg-type]
     return _fuse_relative(z_main, rels, w, Ts[main], method=method, eos_token_id=eos_token_id,
+                          solver_options=solver_options)
+
+
+def fuse_relative(main_logits: ArrayLike, relatives: Sequence[ArrayLike],
+                  main_transfer: ArrayLike | Transfer, *, weights: ArrayLike | None = None,
+                  method: Literal["adamw", "mirror", "lbfgs"] = "adamw",
+                  eos_token_id: int | None = None, **solver_options: Any) -> FusionOutput:
+    """Steps 3-5 of the pipeline from given relative distributions.
+
+    For callers that build the models' relative distributions ``r_m`` themselves, for example
+    with :func:`~llmcopula.fusion.lookahead.word_start_relative` for assistants queried inside a
+    word. :func:`fuse_logits` is this function with ``r_m = softmax(z_m) T_m``.
+
+    Parameters
+    ----------
+    main_logits : array_like, shape (..., |V_main|)
+        The main model's logits (the start of the inverse search).
+    relatives : sequence of K array_like, each shape (..., |A|)
+        Every model's relative distribution, the main model's included.
+    main_transfer : array_like or scipy.sparse matrix, shape (|V_main|, |A|)
+    weights, method, eos_token_id, **solver_options
+        As in :func:`fuse_logits`.
+
+    Returns
+    -------
+    FusionOutput
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = fuse_relative(np.array([2.0, 1.8]), [[0.55, 0.45], [0.02, 0.98]], np.eye(2))
+    >>> int(out.main_tokens), int(out.tokens)
+    (0, 1)
+    """
+    z_main = check_finite_array(main_logits, "main_logits")
+    T = check_transfer(main_transfer, "main_transfer")
+    if z_main.ndim == 0 or z_main.shape[-1] != T.shape[0]:
+        raise ValueError(
+            f"main_logits: last axis must equal the main transfer's {T.shape[0]} rows, "
+            f"got shape {z_main.shape}"
+        )
+    if len(relatives) == 0:
+        raise ValueError("relatives: expected one relative distribution per model, got none")
+    rels = [check_finite_array(r, f"relatives[{m}]") for m, r in enumerate(relatives)]
+    want = z_main.shape[:-1] + (T.shape[1],)
+    for m, r in enumerate(rels):
+        if r.shape != want:
+            raise ValueError(f"relatives[{m}]: expected shape {want}, got {r.shape}")
+        if (r < 0).any():
+            raise ValueError(f"relatives[{m}]: must be non-negative (distributions over anchors)")
+    w = check_weights(weights, len(rels))
+    return _fuse_relative(z_main, rels, w, T, method=method, eos_token_id=eos_token_id,
                           solver_options=solver_options)

@@ -111,3 +111,8 @@ class HuggingFaceLanguageModel:
 
     def decode(self, token_ids: Sequence[int]) -> str:
         return str(self.tokenizer.decode(list(token_ids)))
+
+    def tokenize(self, text: str) -> list[int]:
+        """The tokenizer's ids of ``text`` without special tokens (for
+        ``DeePEnFusion(transfer="main-pieces")``)."""
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])

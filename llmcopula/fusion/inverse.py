@@ -53,6 +53,7 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax, xlogy
 
 from .._validation import check_finite_array, check_positive_int
+from .transfer import Transfer, _apply_transfer, _apply_transfer_t, check_transfer
 
 __all__ = [
     "InverseResult",
@@ -93,10 +94,10 @@ class InverseResult:
     gap: NDArray[np.float64] | None = None
 
 
-def _check_problem(logits: ArrayLike, transfer: ArrayLike, target: ArrayLike
-                   ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _check_problem(logits: ArrayLike, transfer: ArrayLike | Transfer, target: ArrayLike
+                   ) -> tuple[NDArray[np.float64], Transfer, NDArray[np.float64]]:
     z = check_finite_array(logits, "logits")
-    T = check_finite_array(transfer, "transfer", ndim=2)
+    T = check_transfer(transfer)
     r = check_finite_array(target, "target")
     if z.ndim == 0 or z.shape[-1] != T.shape[0]:
         raise ValueError(
@@ -110,24 +111,21 @@ def _check_problem(logits: ArrayLike, transfer: ArrayLike, target: ArrayLike
         )
     if (r < 0).any():
         raise ValueError("target: must be non-negative (a distribution over anchors)")
-    if (T < 0).any():
-        raise ValueError("transfer: must be non-negative (a row-stochastic matrix)")
     return z, T, r
 
 
-def _loss(z: NDArray[np.float64], T: NDArray[np.float64], r: NDArray[np.float64]
-          ) -> NDArray[np.float64]:
-    q = np.maximum(softmax(z, axis=-1) @ T, _TINY)
+def _loss(z: NDArray[np.float64], T: Transfer, r: NDArray[np.float64]) -> NDArray[np.float64]:
+    q = np.maximum(_apply_transfer(softmax(z, axis=-1), T), _TINY)
     return (xlogy(r, r) - xlogy(r, q)).sum(axis=-1) / T.shape[1]
 
 
-def _loss_grad(z: NDArray[np.float64], T: NDArray[np.float64], r: NDArray[np.float64]
+def _loss_grad(z: NDArray[np.float64], T: Transfer, r: NDArray[np.float64]
                ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     n_anchors = T.shape[1]
     p = softmax(z, axis=-1)
-    q = np.maximum(p @ T, _TINY)
+    q = np.maximum(_apply_transfer(p, T), _TINY)
     loss = (xlogy(r, r) - xlogy(r, q)).sum(axis=-1) / n_anchors
-    g_p = (-r / (n_anchors * q)) @ T.T
+    g_p = _apply_transfer_t(-r / (n_anchors * q), T)
     g_z = p * (g_p - (p * g_p).sum(axis=-1, keepdims=True))
     return loss, g_z
 
@@ -188,7 +186,7 @@ def inverse_adamw(logits: ArrayLike, transfer: ArrayLike, target: ArrayLike, *,
     logits : array_like, shape (..., |V|)
         Starting point: the main model's logits (log-probabilities work as well; only the
         weight decay, a 0.75 % shrink over 5 steps, sees the difference).
-    transfer : array_like, shape (|V|, |A|)
+    transfer : array_like or scipy.sparse matrix, shape (|V|, |A|)
         The main model's transfer matrix.
     target : array_like, shape (..., |A|)
         The aggregated relative distribution ``rbar``.
@@ -225,11 +223,13 @@ def inverse_adamw(logits: ArrayLike, transfer: ArrayLike, target: ArrayLike, *,
     z = z0.copy()
     m = np.zeros_like(z)
     v = np.zeros_like(z)
-    loss0 = _loss(z0, T, r)
-    if lr == 0.0:
+    if lr == 0.0 or n_steps == 0:
+        loss0 = _loss(z0, T, r)
         return InverseResult(z, loss0, loss0.copy(), 0, "adamw")
     for t in range(1, n_steps + 1):
-        _, g = _loss_grad(z, T, r)
+        loss_t, g = _loss_grad(z, T, r)
+        if t == 1:
+            loss0 = loss_t
         lr_t = _cosine_lr(t - 1, lr, eta_min, t_max)
         z *= 1.0 - lr_t * weight_decay
         m = beta1 * m + (1.0 - beta1) * g
@@ -285,10 +285,10 @@ def inverse_lbfgs(logits: ArrayLike, transfer: ArrayLike, target: ArrayLike, *,
     return InverseResult(z, loss0, loss, int(res.nit), "lbfgs")
 
 
-def _mirror_gap(z: NDArray[np.float64], T: NDArray[np.float64], r_unit: NDArray[np.float64]
+def _mirror_gap(z: NDArray[np.float64], T: Transfer, r_unit: NDArray[np.float64]
                 ) -> NDArray[np.float64]:
     p = softmax(z, axis=-1)
-    c = (r_unit / np.maximum(p @ T, _TINY)) @ T.T
+    c = _apply_transfer_t(r_unit / np.maximum(_apply_transfer(p, T), _TINY), T)
     return np.maximum(np.log(np.maximum(c.max(axis=-1), _TINY)), 0.0) / T.shape[1]
 
 
@@ -344,8 +344,8 @@ def inverse_mirror(logits: ArrayLike, transfer: ArrayLike, target: ArrayLike, *,
     n_iter = 0
     while active.size and n_iter < maxiter:
         p = np.exp(logp[active])
-        q = np.maximum(p @ T, _TINY)
-        c = (rr[active] / q) @ T.T
+        q = np.maximum(_apply_transfer(p, T), _TINY)
+        c = _apply_transfer_t(rr[active] / q, T)
         gap = np.log(np.maximum(c.max(axis=1), _TINY)) / n_anchors
         done = gap <= tol
         active, c = active[~done], c[~done]

@@ -19,7 +19,9 @@ class LanguageModel(Protocol):
     """A causal language model seen through its vocabulary, embeddings and next-token law.
 
     Each model keeps its own tokenizer: the fusion only ever hands it *text* and asks for the
-    distribution of the next token in *its* vocabulary.
+    distribution of the next token in *its* vocabulary. A main model may also offer
+    ``tokenize(text) -> sequence of int`` (its canonical token ids, no special tokens), which
+    ``DeePEnFusion(transfer="main-pieces")`` needs; it is not part of the protocol.
 
     Attributes
     ----------
@@ -61,6 +63,8 @@ class FunctionLanguageModel:
     eos_token_id : int, optional
     decoder : callable ``Sequence[int] -> str``, optional
         Defaults to concatenating the token strings with ``▁`` and ``Ġ`` turned into spaces.
+    tokenizer : callable ``str -> Sequence[int]``, optional
+        Becomes the model's ``tokenize`` method (see :class:`LanguageModel`).
 
     Examples
     --------
@@ -73,7 +77,8 @@ class FunctionLanguageModel:
     def __init__(self, vocabulary: Sequence[str], input_embeddings: ArrayLike,
                  next_token_logprobs: Callable[[str], ArrayLike], *,
                  eos_token_id: int | None = None,
-                 decoder: Callable[[Sequence[int]], str] | None = None) -> None:
+                 decoder: Callable[[Sequence[int]], str] | None = None,
+                 tokenizer: Callable[[str], Sequence[int]] | None = None) -> None:
         if len(vocabulary) == 0:
             raise ValueError("vocabulary: must not be empty")
         E = check_finite_array(input_embeddings, "input_embeddings", ndim=2)
@@ -89,6 +94,10 @@ class FunctionLanguageModel:
         self._fn = next_token_logprobs
         self._eos = eos_token_id
         self._decoder = decoder
+        if tokenizer is not None:
+            if not callable(tokenizer):
+                raise ValueError("tokenizer: expected a callable str -> sequence of int")
+            self.tokenize = tokenizer
 
     @property
     def vocabulary(self) -> Sequence[str]:

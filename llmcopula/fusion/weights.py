@@ -8,9 +8,10 @@ weights that optimise the *fused* prediction on held-out next tokens:
 * ``objective="accuracy"``: maximise the greedy next-token accuracy of ``argmax z*``.
 
 Both are evaluated on a grid over the simplex (step ``1/resolution``); for the NLL, which is
-smooth in the weights, the best grid point is then refined by Nelder-Mead on a softmax
-parametrisation of the weights (derivative-free, because the inverse search is a black box in
-the weights). Ties are broken towards the uniform weights.
+smooth in the weights, the best grid point is then refined derivative-free (the inverse search is
+a black box in the weights): by Brent's bounded search within one grid step for two models, by
+Nelder-Mead on a softmax parametrisation of the weights for more. Ties are broken towards the
+uniform weights.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
-from scipy.special import log_softmax, softmax
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import softmax
 
-from .._validation import check_positive_int
-from .fuse import _check_inputs, _fuse_relative
+from .._validation import check_finite_array, check_positive_int
+from .fuse import _check_inputs, _fuse_relative, _to_relative
+from .transfer import Transfer
 
 __all__ = ["WeightFit", "simplex_grid", "fit_fusion_weights"]
 
@@ -71,8 +73,9 @@ def simplex_grid(n_models: int, resolution: int) -> NDArray[np.float64]:
     return np.asarray(rows, dtype=np.float64) / resolution
 
 
-def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
-                       transfers: Sequence[ArrayLike], *, main: int = 0,
+def fit_fusion_weights(logits: Sequence[ArrayLike | None], targets: ArrayLike,
+                       transfers: Sequence[ArrayLike | Transfer], *,
+                       relatives: Sequence[ArrayLike] | None = None, main: int = 0,
                        objective: Literal["nll", "accuracy"] = "nll",
                        method: Literal["adamw", "mirror", "lbfgs"] = "adamw", resolution: int = 10,
                        refine: bool = True, eos_token_id: int | None = None,
@@ -82,11 +85,15 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
     Parameters
     ----------
     logits : sequence of K array_like, each shape (n, |V_m|)
-        Every model's next-token logits at ``n`` dev positions.
+        Every model's next-token logits at ``n`` dev positions. With ``relatives``, only the main
+        model's are used and the others may be None.
     targets : array_like of int, shape (n,)
         The true next token at each position, as an id of the main model's vocabulary.
-    transfers : sequence of K array_like
+    transfers : sequence of K array_like or scipy.sparse matrices
         Transfer matrices.
+    relatives : sequence of K array_like, each shape (n, |A|), optional
+        Relative distributions to aggregate, when they are not ``softmax(logits_m) T_m`` (see
+        :func:`~llmcopula.fusion.fuse.fuse_relative`).
     main : int, default 0
     objective : {"nll", "accuracy"}, default "nll"
     method : {"adamw", "mirror", "lbfgs"}, default "adamw"
@@ -94,7 +101,8 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
     resolution : int, default 10
         Grid step ``1/resolution`` on the simplex.
     refine : bool, default True
-        Refine the best grid point by Nelder-Mead (NLL objective only).
+        Refine the best grid point (NLL objective only): Brent's bounded search within one grid
+        step for two models, Nelder-Mead for more.
     eos_token_id : int, optional
     **solver_options
         Passed to the inverse search.
@@ -117,7 +125,7 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
     array([0., 1.])
     """
     zs, Ts = _check_inputs(logits, transfers, main)
-    if any(z is None for z in zs):
+    if relatives is None and any(z is None for z in zs):
         raise ValueError("logits: every model's dev logits are needed to fit weights")
     z_main = zs[main]
     if z_main is None or z_main.ndim != 2:
@@ -134,7 +142,17 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
         raise ValueError(f"targets: ids must lie in [0, {z_main.shape[1]})")
     if objective not in ("nll", "accuracy"):
         raise ValueError(f"objective: expected 'nll' or 'accuracy', got {objective!r}")
-    rels = [np.exp(log_softmax(z, axis=-1)) @ T for z, T in zip(zs, Ts)]  # type: ignore[arg-type]
+    if relatives is None:
+        rels = [_to_relative(z, T) for z, T in zip(zs, Ts)]  # type: ignore[arg-type]
+    else:
+        if len(relatives) != len(zs):
+            raise ValueError(f"relatives: expected {len(zs)} arrays (one per model), "
+                             f"got {len(relatives)}")
+        rels = [check_finite_array(r, f"relatives[{m}]") for m, r in enumerate(relatives)]
+        for m, r in enumerate(rels):
+            if r.shape != (y.size, Ts[main].shape[1]):
+                raise ValueError(f"relatives[{m}]: expected shape {(y.size, Ts[main].shape[1])}, "
+                                 f"got {r.shape}")
     rows = np.arange(y.size)
     n_eval = 0
 
@@ -154,7 +172,15 @@ def fit_fusion_weights(logits: Sequence[ArrayLike], targets: ArrayLike,
     values = np.array([loss(w) for w in grid])
     best = int(np.argmin(values))
     w_best, v_best = grid[best], float(values[best])
-    if refine and objective == "nll" and len(zs) > 1:
+    if refine and objective == "nll" and len(zs) == 2:
+        # One free weight: Brent's bounded search within one grid step of the best point.
+        step = 1.0 / resolution
+        lo, hi = max(0.0, w_best[0] - step), min(1.0, w_best[0] + step)
+        res1 = minimize_scalar(lambda a: loss(np.array([a, 1.0 - a])), bounds=(lo, hi),
+                               method="bounded", options={"xatol": 1e-3})
+        if res1.fun < v_best:
+            w_best, v_best = np.array([res1.x, 1.0 - res1.x]), float(res1.fun)
+    elif refine and objective == "nll" and len(zs) > 2:
         theta0 = np.log(w_best + 1e-3)
         res = minimize(lambda th: loss(softmax(th)), theta0, method="Nelder-Mead",
                        options={"xatol": 1e-3, "fatol": 1e-7, "maxiter": 200 * len(zs)})

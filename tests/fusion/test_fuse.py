@@ -7,6 +7,7 @@ from llmcopula.fusion import (
     check_weights,
     flip_rate,
     fuse_logits,
+    fuse_relative,
     relative_distributions,
     to_relative,
     transfer_matrix,
@@ -145,3 +146,28 @@ def test_main_index_out_of_range_is_rejected(two_vocab_problem):
     z_main, z_assist, T_main, T_assist = two_vocab_problem
     with pytest.raises(ValueError, match="main: must index one of the 2 models"):
         fuse_logits([z_main, z_assist], [T_main, T_assist], main=2)
+
+
+@pytest.mark.parametrize("method", ["adamw", "mirror"])
+def test_fuse_relative_with_the_mapped_distributions_is_fuse_logits(two_vocab_problem, method):
+    z_main, z_assist, T_main, T_assist = two_vocab_problem
+    rels = relative_distributions([z_main, z_assist], [T_main, T_assist])
+    a = fuse_relative(z_main, rels, T_main, weights=[0.3, 0.7], method=method)
+    b = fuse_logits([z_main, z_assist], [T_main, T_assist], weights=[0.3, 0.7], method=method)
+    np.testing.assert_array_equal(a.logits, b.logits)
+    np.testing.assert_array_equal(a.fused, b.fused)
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda z, r, T: (z[:, :5], r, T), "main_logits: last axis must equal"),
+    (lambda z, r, T: (z, [], T), "relatives: expected one relative distribution"),
+    (lambda z, r, T: (z, [r[0], r[1][:2]], T), r"relatives\[1\]: expected shape \(4, 10\)"),
+    (lambda z, r, T: (z, [r[0], -r[1]], T), r"relatives\[1\]: must be non-negative"),
+    (lambda z, r, T: (z, r, -T), "main_transfer: must be non-negative"),
+])
+def test_bad_fuse_relative_inputs_raise_value_errors(two_vocab_problem, build, match):
+    z_main, z_assist, T_main, T_assist = two_vocab_problem
+    rels = relative_distributions([z_main, z_assist], [T_main, T_assist])
+    z, r, T = build(z_main, rels, T_main)
+    with pytest.raises(ValueError, match=match):
+        fuse_relative(z, r, T)

@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from llmcopula.fusion import anchor_consistency, flip_rate, transfer_conditioning, transfer_matrix
+from llmcopula.fusion import (
+    anchor_consistency,
+    anchor_mass,
+    coverage_advice,
+    flip_rate,
+    transfer_conditioning,
+    transfer_matrix,
+)
 
 from fusion_toys import random_rotation
 
@@ -48,3 +56,33 @@ def test_flip_rate_rejects_empty_input():
 def test_conditioning_rejects_mismatched_anchor_ids():
     with pytest.raises(ValueError, match="anchor_idx: expected 3 ids"):
         transfer_conditioning(np.ones((4, 3)) / 3, [0, 1])
+
+
+def test_anchor_mass_is_the_softmax_mass_of_the_anchor_ids():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(2, 3, 7))
+    p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(anchor_mass(z, [1, 4, 5]), p[..., [1, 4, 5]].sum(axis=-1),
+                               atol=1e-15)
+    with pytest.raises(ValueError, match=r"anchor_idx: ids must lie in \[0, 7\)"):
+        anchor_mass(z, [7])
+    with pytest.raises(ValueError, match="anchor_idx: expected a 1-d array of integer ids"):
+        anchor_mass(z, [0.5])
+
+
+def test_coverage_advice_names_the_best_covered_model_or_says_none_is_better():
+    assert coverage_advice([0.9, 0.3, 0.95], main=0, threshold=0.5) is None
+    text = coverage_advice([0.9, 0.3, 0.95], main=1, threshold=0.5)
+    assert "model 1 puts only 30%" in text and "make it the main one (main=2)" in text
+    text = coverage_advice([0.2, 0.1], main=0, threshold=0.5)
+    assert "No model puts more there" in text and "linear pool" in text
+    with pytest.raises(ValueError, match="main: must index one of the 2 models"):
+        coverage_advice([0.2, 0.1], main=2, threshold=0.5)
+
+
+def test_conditioning_of_a_sparse_transfer_equals_that_of_its_dense_copy():
+    T = transfer_matrix(np.random.default_rng(4).normal(size=(12, 5)), np.arange(6))
+    a, b = transfer_conditioning(sp.csr_array(T), np.arange(6)), transfer_conditioning(T,
+                                                                                       np.arange(6))
+    np.testing.assert_allclose(a.singular_values, b.singular_values)
+    assert a.anchor_self_mass == b.anchor_self_mass

@@ -1,10 +1,14 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmcopula.fusion import (
+    check_transfer,
+    longest_anchor_prefix,
     relative_representation,
+    shared_prefix_transfer,
     to_relative,
     transfer_matrix,
 )
@@ -100,3 +104,86 @@ def test_bad_transfer_inputs_raise_value_errors(kwargs, match):
 def test_to_relative_rejects_a_vocabulary_size_mismatch():
     with pytest.raises(ValueError, match="p: last axis must match"):
         to_relative(np.ones(3) / 3, np.ones((4, 2)) / 2)
+
+
+# --------------------------------------------------------------------------- shared-prefix transfer
+def _longest_prefix_brute_force(token: str, anchors: list[str]) -> int:
+    """Index of the longest anchor that prefixes ``token`` (an independent, quadratic search)."""
+    best, best_len = -1, 0
+    for j, a in enumerate(anchors):
+        if token.startswith(a) and len(a) > best_len:
+            best, best_len = j, len(a)
+    return best
+
+
+@settings(max_examples=60)
+@given(vocab=st.lists(st.text(alphabet="ab\u2581", min_size=1, max_size=5), min_size=1,
+                      max_size=25, unique=True),
+       data=st.data())
+def test_shared_prefix_rows_are_one_hot_at_the_longest_anchor_prefix(vocab, data):
+    anchors = data.draw(st.lists(st.sampled_from(vocab), min_size=1, unique=True))
+    T = shared_prefix_transfer(vocab, anchors)
+    assert sp.issparse(T) and T.shape == (len(vocab), len(anchors))
+    dense = T.toarray()
+    np.testing.assert_allclose(dense.sum(axis=1), 1.0)
+    for v, tok in enumerate(vocab):
+        j = _longest_prefix_brute_force(tok, anchors)
+        if j >= 0:
+            np.testing.assert_array_equal(dense[v], np.eye(len(anchors))[j])
+        else:
+            np.testing.assert_allclose(dense[v], 1.0 / len(anchors))
+
+
+def test_shared_prefix_transfer_is_the_identity_on_anchors_and_normalises_space_markers():
+    vocab = ["\u0120the", "\u0120there", "t", "he", "re", "\u0120"]
+    anchors = ["\u2581", "\u2581the", "t", "he"]  # normalised strings, as in AnchorSet.tokens
+    T = shared_prefix_transfer(vocab, anchors).toarray()
+    assert T[0].argmax() == 1 and T[1].argmax() == 1  # "Ġthere" -> its first piece "▁the"
+    assert T[2].argmax() == 2 and T[3].argmax() == 3 and T[5].argmax() == 0
+    np.testing.assert_allclose(T[4], 0.25)  # "re" has no anchor prefix: uniform
+
+
+def test_shared_prefix_fallback_rows_are_the_embedding_transfer_rows():
+    rng = np.random.default_rng(4)
+    vocab = ["a", "b", "ab", "<s>", "<pad>"]
+    E = rng.normal(size=(5, 4))
+    T = shared_prefix_transfer(vocab, ["a", "b"], embeddings=E, anchor_idx=[0, 1], tau=7.0)
+    reference = transfer_matrix(E, [0, 1], tau=7.0)
+    np.testing.assert_allclose(T.toarray()[3:], reference[3:], atol=1e-15)
+    np.testing.assert_array_equal(T.toarray()[2], [1.0, 0.0])
+
+
+def test_longest_anchor_prefix_marks_strings_without_one():
+    assert longest_anchor_prefix(["abc", "b", ""], ["a", "ab"]).tolist() == [1, -1, -1]
+
+
+@pytest.mark.parametrize("args, kwargs, match", [
+    (([], ["a"]), {}, "vocabulary: must not be empty"),
+    ((["a"], []), {}, "anchor_tokens: must not be empty"),
+    ((["a", "<s>"], ["a"]), {"embeddings": np.ones((2, 2))}, "anchor_idx: needed together"),
+    ((["a", "<s>"], ["a"]), {"embeddings": np.ones((3, 2)), "anchor_idx": [0]},
+     "embeddings: has 3 rows"),
+    ((["a", "<s>"], ["a"]), {"embeddings": np.ones((2, 2)), "anchor_idx": [0, 1]},
+     "anchor_idx: expected 1 ids"),
+    ((["a"], ["a"]), {"tau": -1.0}, "tau: must be a positive"),
+])
+def test_bad_shared_prefix_inputs_raise_value_errors(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        shared_prefix_transfer(*args, **kwargs)
+
+
+def test_sparse_and_dense_transfers_give_the_same_relative_distributions():
+    rng = np.random.default_rng(5)
+    T = transfer_matrix(rng.normal(size=(12, 4)), np.arange(5))
+    p = rng.dirichlet(np.ones(12), size=(3, 2))  # two leading axes
+    np.testing.assert_allclose(to_relative(p, sp.csr_array(T)), to_relative(p, T), atol=1e-15)
+
+
+@pytest.mark.parametrize("transfer, match", [
+    (sp.csr_array(np.array([[0.5, -0.5]])), "transfer: must be non-negative"),
+    (sp.csr_array(np.array([[np.nan, 1.0]])), "transfer: contains 1 non-finite"),
+    (np.ones(3), "transfer: expected a 2-d array"),
+])
+def test_check_transfer_rejects_bad_matrices(transfer, match):
+    with pytest.raises(ValueError, match=match):
+        check_transfer(transfer)

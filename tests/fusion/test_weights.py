@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax
 
-from llmcopula.fusion import fit_fusion_weights, fuse_logits, simplex_grid, transfer_matrix
+from llmcopula.fusion import (
+    fit_fusion_weights,
+    fuse_logits,
+    relative_distributions,
+    simplex_grid,
+    transfer_matrix,
+)
 
 
 @pytest.mark.parametrize("n_models, resolution", [(1, 5), (2, 4), (3, 10), (4, 3)])
@@ -71,3 +77,24 @@ def test_unknown_objective_is_rejected():
     logits, y, T = _dev_set()
     with pytest.raises(ValueError, match="objective: expected 'nll' or 'accuracy'"):
         fit_fusion_weights(logits, y, T, objective="f1")
+
+
+def test_weights_fitted_from_given_relatives_match_those_fitted_from_logits():
+    logits, y, T = _dev_set(3, 80)
+    rels = relative_distributions(logits, T)
+    a = fit_fusion_weights(logits, y, T, resolution=4, refine=False)
+    b = fit_fusion_weights([logits[0], None], y, T, relatives=rels, resolution=4, refine=False)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert a.score == b.score
+    with pytest.raises(ValueError, match=r"relatives\[1\]: expected shape \(80, 8\)"):
+        fit_fusion_weights([logits[0], None], y, T, relatives=[rels[0], rels[1][:5]])
+    with pytest.raises(ValueError, match="logits: every model's dev logits are needed"):
+        fit_fusion_weights([logits[0], None], y, T)
+
+
+def test_refined_two_model_weights_are_no_worse_than_a_fine_grid_and_cost_few_evaluations():
+    logits, y, T = _dev_set(4, 120)
+    fit = fit_fusion_weights(logits, y, T, resolution=5, method="mirror")
+    fine = min(_nll(logits, y, T, w, "mirror") for w in simplex_grid(2, 100))
+    assert fit.score <= fine + 1e-6
+    assert fit.n_evaluations < 6 + 30

@@ -158,11 +158,11 @@ class MultiSignalCalibrator(BaseEstimator):
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=(400, 3))
-    >>> y = rng.random(400) < 1 / (1 + np.exp(-(0.5 + 2 * x[:, 0] - x[:, 1])))
+    >>> x = rng.normal(size=(2000, 3))
+    >>> y = rng.random(2000) < 1 / (1 + np.exp(-(0.5 + 2 * x[:, 0] - x[:, 1])))
     >>> cal = MultiSignalCalibrator(rng=0).fit(x, y)
-    >>> np.round(cal.coef_, 1).tolist(), cal.oof_decision_.shape
-    ([1.9, -1.0, -0.0], (400,))
+    >>> np.round(cal.coef_, 1).tolist(), round(cal.intercept_, 1), cal.oof_decision_.shape
+    ([2.0, -1.0, 0.1], 0.6, (2000,))
     """
 
     def __init__(self, *, penalties: Any = None, n_folds: int = 5, cross_fit: bool = True,

@@ -45,6 +45,8 @@ __all__ = ["CascadePosterior", "posterior_log"]
 
 FloatArray = NDArray[np.float64]
 
+_FINALS = ("fold-average", "refit")
+
 
 class CascadePosterior(BaseEstimator):
     """Multi-signal posteriors of the stages of a chain's cascades (fitted on a training log).
@@ -64,6 +66,11 @@ class CascadePosterior(BaseEstimator):
     rng : None, int or Generator, default 0
         Seed of the cross-validation folds (fixed by default, so that the posteriors of a log
         are reproducible).
+    final : {"fold-average", "refit"}, default "fold-average"
+        The deployed coefficients: the mean of the K cross-fitting models' coefficients (a
+        linear model whose log-odds are the mean of theirs, so that test posteriors are
+        distributed like the cross-fitted training posteriors the joint model was fitted on),
+        or one refit on all training queries.
 
     Attributes
     ----------
@@ -91,13 +98,14 @@ class CascadePosterior(BaseEstimator):
 
     def __init__(self, *, agreement: bool = True, max_answer_chars: int | None = 64,
                  transform: str = "auto", penalties: Any = None, n_folds: int = 5,
-                 rng: Any = 0) -> None:
+                 rng: Any = 0, final: str = "fold-average") -> None:
         self.agreement = agreement
         self.max_answer_chars = max_answer_chars
         self.transform = transform
         self.penalties = penalties
         self.n_folds = n_folds
         self.rng = rng
+        self.final = final
 
     def fit(self, log: ChainLog) -> CascadePosterior:
         """Record the training log and each model's transform and clipping range; the stage
@@ -112,6 +120,8 @@ class CascadePosterior(BaseEstimator):
                 or self.max_answer_chars < 1):
             raise ValueError(f"max_answer_chars: expected a positive integer or None, got "
                              f"{self.max_answer_chars!r}")
+        if self.final not in _FINALS:
+            raise ValueError(f"final: expected one of {_FINALS}, got {self.final!r}")
         transform = get_transform(self.transform, log.signal)
         xi = transform.forward(log.confidence)
         lo = np.zeros(log.n_models)
@@ -174,7 +184,10 @@ class CascadePosterior(BaseEstimator):
         pre = self._prefix(prefix)
         cal = self.calibrator(pre)
         width = len(pre)
-        coef = cal.coef_
+        if self.final == "fold-average":
+            coef, intercept = cal.fold_coef_.mean(axis=0), float(cal.fold_intercept_.mean())
+        else:
+            coef, intercept = cal.coef_, cal.intercept_
         if self.agreement_ and width > 1:
             agree, disagree = coef[width:2 * width - 1], coef[2 * width - 1:]
         else:
@@ -187,7 +200,7 @@ class CascadePosterior(BaseEstimator):
             signal_coef=tuple(float(v) for v in coef[:width]),
             agree_coef=tuple(float(v) for v in agree),
             disagree_coef=tuple(float(v) for v in disagree),
-            intercept=cal.intercept_, threshold=threshold, direction=direction,
+            intercept=intercept, threshold=threshold, direction=direction,
             normalizer=self.normalizer)
 
     def train_log_odds(self, cascade: Any) -> FloatArray:

@@ -741,16 +741,25 @@ def normalize_answer(answer: Any, *, max_chars: int | None = 64) -> str | None:
     if not text or (max_chars is not None and len(text) > max_chars):
         return None
     text = text.lower()
-    number = text.replace(",", "").replace("$", "").rstrip(".").strip()
-    if _NUMBER.fullmatch(number):
-        value = float(number)
-        if math.isfinite(value):
-            return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    number = _canonical_number(text.replace(",", "").replace("$", "").rstrip(".").strip())
+    if number is not None:
+        return number
     text = "".join(c for c in text if not unicodedata.category(c).startswith("P"))
     words = text.split()
     if len(words) > 1:
         words = [w for w in words if w not in _ARTICLES] or words
+    words = [_canonical_number(w) or w for w in words]
     return " ".join(words) or None
+
+
+def _canonical_number(text: str) -> str | None:
+    """The canonical decimal form of a number written as ``text``, else None."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    if not math.isfinite(value):
+        return None
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
 
 
 def _log1mexp(a: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -300,6 +300,25 @@ class PosteriorMethod(TuningMethod):
         derived = posterior_log(test, cascade, post.log_odds(test, cascade))
         return evaluate_frontier(frontier, derived, model=prepared.model)
 
+    @staticmethod
+    def rules(prepared: Fitted, frontier: Frontier, p: int) -> list[Any]:
+        """The deployable rules of frontier point ``p``: one
+        :class:`~llmcopula.policy.PosteriorRule` per stage but the last, thresholding the
+        stage's posterior log-odds at the point's raw threshold."""
+        post: CascadePosterior = prepared.extra["posterior"]
+        cascade = prepared.extra["cascade"]
+        model = prepared.model
+        if model is None or not -len(frontier) <= p < len(frontier):
+            raise ValueError(f"p: the frontier has {len(frontier)} points, got {p}")
+        out = []
+        for j in range(len(cascade) - 1):
+            # A decreasing recalibration of the log-odds flips the rule (the raw thresholds
+            # of such a stage are those of "accept iff z < r").
+            direction = "below" if model.calibrators_[j].coef_ < 0 else "above"
+            out.append(post.rule(cascade[: j + 1], threshold=float(frontier.raw_thresholds[p, j]),
+                                 direction=direction))
+        return out
+
 
 class PosteriorMarkovMethod(PosteriorMethod):
     name = "posterior-markov-copula"

@@ -183,10 +183,13 @@ class LumpyBetaMixture(BaseEstimator):
                 + self.w_hi_ * (x >= self.b_))
 
     def ppf_continuous(self, q: ArrayLike) -> FloatArray:
-        """F̃⁻¹(q) on the original scale: interpolation in a table of the closed-form CDF,
-        then safeguarded Newton steps (vectorised; accurate to ~1e-12)."""
+        """F̃⁻¹(q) on the original scale: interpolation in a table of the closed-form CDF, then
+        Newton steps safeguarded by bisection inside the table's bracket, on the points not yet
+        converged (vectorised; |F̃(x) − q| < 1e-12)."""
         self._check_fitted()
         q = np.clip(np.asarray(q, dtype=np.float64), 0.0, 1.0)
+        shape = q.shape
+        q = q.ravel()
         if not hasattr(self, "_grid"):
             grid = np.linspace(0.0, 1.0, 1025)
             self._grid = (grid, _mixture_cdf(grid, self.weights_, self.alphas_, self.betas_))
@@ -194,15 +197,25 @@ class LumpyBetaMixture(BaseEstimator):
         s = np.interp(q, table, grid)
         lo = grid[np.clip(np.searchsorted(table, q, side="left") - 1, 0, grid.size - 1)]
         hi = grid[np.clip(np.searchsorted(table, q, side="right"), 0, grid.size - 1)]
-        for _ in range(4):
+        w, al, be = self.weights_, self.alphas_, self.betas_
+        active = np.arange(q.size)
+        for _ in range(60):
+            if active.size == 0:
+                break
+            sa, qa = s[active], q[active]
+            f = _mixture_cdf(sa, w, al, be) - qa
+            done = (np.abs(f) < 1e-12) | (hi[active] - lo[active] < 1e-15)
+            lo[active] = np.where(f < 0, sa, lo[active])
+            hi[active] = np.where(f > 0, sa, hi[active])
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                logf = ((self.alphas_[:, None] - 1) * np.log(s) + (self.betas_[:, None] - 1)
-                        * np.log1p(-s) - betaln(self.alphas_, self.betas_)[:, None])
-                pdf = np.sum(self.weights_[:, None] * np.exp(logf), axis=0)
-                step = (_mixture_cdf(s, self.weights_, self.alphas_, self.betas_) - q) / pdf
-            new = s - np.where(np.isfinite(step), step, 0.0)
-            s = np.clip(new, lo, hi)
-        return self.a_ + (self.b_ - self.a_) * s
+                logf = ((al[:, None] - 1) * np.log(sa) + (be[:, None] - 1) * np.log1p(-sa)
+                        - betaln(al, be)[:, None])
+                step = sa - f / np.sum(w[:, None] * np.exp(logf), axis=0)
+            la, ha = lo[active], hi[active]
+            bad = ~np.isfinite(step) | (step <= la) | (step >= ha)
+            s[active] = np.where(done, sa, np.where(bad, 0.5 * (la + ha), step))
+            active = active[~done]
+        return (self.a_ + (self.b_ - self.a_) * s).reshape(shape)
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """F⁻¹(q) = inf{x : F(x) >= q}; exact at the atoms (a for q <= w_a, b above 1 − w_b)."""
@@ -266,6 +279,31 @@ class _ScaledLaw:
             return np.where(s <= c, np.where(s <= 0, 0.0, left), right)
         return s
 
+    def upper_mean(self, y: ArrayLike) -> FloatArray:
+        """E[Y 1{Y > y}] in closed form."""
+        y = np.asarray(y, dtype=np.float64)
+        lo, width = self.lo, self.hi - self.lo
+        if width <= 0:
+            return lo * (lo > y)
+        s = np.clip((y - lo) / width, 0.0, 1.0)
+        if self.kind == "beta":
+            a, b = self.params
+            unit = a / (a + b) * (1.0 - betainc(a + 1.0, b, s))
+            tail = 1.0 - betainc(a, b, s)
+        elif self.kind == "triang":
+            c = self.params[0]
+            # E[S 1{S > s}] and P(S > s) of the triangular law on [0, 1] with mode c
+            with np.errstate(divide="ignore", invalid="ignore"):
+                left_m = np.where(c > 0, (c**3 - np.minimum(s, c) ** 3) * 2 / (3 * c), 0.0)
+                r = np.maximum(s, c)
+                right_m = np.where(c < 1, 2 / (1 - c) * ((1 - r**2) / 2 - (1 - r**3) / 3), 0.0)
+            unit = left_m + right_m
+            tail = 1.0 - self.cdf(y)
+        else:
+            unit = (1.0 - s**2) / 2
+            tail = 1.0 - s
+        return lo * tail + width * unit
+
 
 def _fit_scaled_beta(values: FloatArray, lo: float, hi: float) -> _ScaledLaw:
     """The reference's off-diagonal conditional: a beta on [lo, hi] by maximum likelihood
@@ -294,15 +332,6 @@ def _gauss(lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Gauss–Legendre nodes (B, N) and weights (B, N) on the intervals [lo, hi]."""
     half = 0.5 * (hi - lo)[:, None]
     return lo[:, None] + half * (_NODES + 1.0), half * _WEIGHTS
-
-
-def _upper_mean(dist_cdf, lo: float, hi: float, y: FloatArray) -> FloatArray:
-    """E[Y 1{Y > y}] for Y with CDF ``dist_cdf`` on [lo, hi], by parts:
-    hi − y' G(y') − ∫_{y'}^{hi} G(s) ds with y' = clip(y, lo, hi)."""
-    yc = np.clip(y, lo, hi)
-    nodes, weights = _gauss(yc, np.full_like(yc, hi))
-    integral = np.sum(weights * dist_cdf(nodes), axis=1)
-    return np.where(y >= hi, 0.0, hi - yc * dist_cdf(yc) - integral)
 
 
 @dataclass
@@ -352,8 +381,12 @@ class PaperPair:
     def _x_parts(self, x: FloatArray, mx: LumpyBetaMixture) -> FloatArray:
         """P(X <= x | category) for the categories (lo, ·), (mid, lo), (mid, hi), (hi, ·) —
         shape (4, B) — and F̃_X(x)."""
-        return np.stack([(x >= mx.a_).astype(float), np.asarray(self.g_x_lo.cdf(x), float),
-                         np.asarray(self.g_x_hi.cdf(x), float), (x >= mx.b_).astype(float)])
+        zero = np.zeros(np.shape(x))
+        m = self.mass
+        return np.stack([(x >= mx.a_).astype(float),
+                         self.g_x_lo.cdf(x) if m[1, 0] > 0 else zero,
+                         self.g_x_hi.cdf(x) if m[1, 2] > 0 else zero,
+                         (x >= mx.b_).astype(float)])
 
     def joint_cdf(self, x: FloatArray, y: FloatArray, mx: LumpyBetaMixture,
                   my: LumpyBetaMixture) -> FloatArray:
@@ -364,9 +397,11 @@ class PaperPair:
         u = np.clip(mx.cdf_continuous(x), 0.0, 1.0)
         v = np.clip(my.cdf_continuous(y), 0.0, 1.0)
         cop = self.copula.cdf(np.stack([u, v], axis=-1))
-        return (px_lo * (m[0, 0] * ia_y + m[0, 1] * self.g_y_lo.cdf(y) + m[0, 2] * ib_y)
+        g_lo = self.g_y_lo.cdf(y) if m[0, 1] > 0 else 0.0
+        g_hi = self.g_y_hi.cdf(y) if m[2, 1] > 0 else 0.0
+        return (px_lo * (m[0, 0] * ia_y + m[0, 1] * g_lo + m[0, 2] * ib_y)
                 + m[1, 0] * px_mlo * ia_y + m[1, 1] * cop + m[1, 2] * px_mhi * ib_y
-                + px_hi * (m[2, 0] * ia_y + m[2, 1] * self.g_y_hi.cdf(y) + m[2, 2] * ib_y))
+                + px_hi * (m[2, 0] * ia_y + m[2, 1] * g_hi + m[2, 2] * ib_y))
 
     def upper_mean(self, x: FloatArray, y: FloatArray, mx: LumpyBetaMixture,
                    my: LumpyBetaMixture) -> FloatArray:
@@ -379,9 +414,9 @@ class PaperPair:
         out = (px_lo * (m[0, 0] * at_a + m[0, 2] * at_b) + m[1, 0] * px_mlo * at_a
                + m[1, 2] * px_mhi * at_b + px_hi * (m[2, 0] * at_a + m[2, 2] * at_b))
         if m[0, 1] > 0:
-            out = out + m[0, 1] * px_lo * _upper_mean(self.g_y_lo.cdf, a, b, y)
+            out = out + m[0, 1] * px_lo * self.g_y_lo.upper_mean(y)
         if m[2, 1] > 0:
-            out = out + m[2, 1] * px_hi * _upper_mean(self.g_y_hi.cdf, a, b, y)
+            out = out + m[2, 1] * px_hi * self.g_y_hi.upper_mean(y)
         if m[1, 1] > 0 and b > a:
             # b u − y' C(u, F̃_Y(y')) − ∫_{y'}^{b} C(u, F̃_Y(s)) ds, u = F̃_X(x)
             u = np.clip(mx.cdf_continuous(x), 0.0, 1.0)

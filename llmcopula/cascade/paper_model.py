@@ -292,11 +292,11 @@ class _ScaledLaw:
             tail = 1.0 - betainc(a, b, s)
         elif self.kind == "triang":
             c = self.params[0]
-            # E[S 1{S > s}] and P(S > s) of the triangular law on [0, 1] with mode c
-            with np.errstate(divide="ignore", invalid="ignore"):
-                left_m = np.where(c > 0, (c**3 - np.minimum(s, c) ** 3) * 2 / (3 * c), 0.0)
-                r = np.maximum(s, c)
-                right_m = np.where(c < 1, 2 / (1 - c) * ((1 - r**2) / 2 - (1 - r**3) / 3), 0.0)
+            # E[S 1{S > s}] of the triangular law on [0, 1] with mode c, its two pieces
+            left_m = (c**3 - np.minimum(s, c) ** 3) * 2.0 / (3.0 * c) if c > 0 else 0.0
+            r = np.maximum(s, c)
+            right_m = (2.0 / (1.0 - c) * ((1.0 - r**2) / 2.0 - (1.0 - r**3) / 3.0)
+                       if c < 1 else 0.0)
             unit = left_m + right_m
             tail = 1.0 - self.cdf(y)
         else:

@@ -269,11 +269,12 @@ def _n_order(n: str) -> float:
 def label_efficiency(fixed: pd.DataFrame, *, within: float = 0.01,
                      by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mean fixed-range area by method and n (seeds averaged within each cascade first; only
-    cascades present at every n of the method), and the smallest n whose mean area is within
-    ``within`` (relative) of the method's full-data mean area.
+    cascades present at every n of the method), and the smallest n from which the mean area
+    stays within ``within`` (relative) of the method's full-data mean area at every larger
+    subsample size (a single lucky small n does not count).
 
     Returns one row per (``by`` columns, method) with columns ``A_<n>`` and ``n_within``
-    (``"all"`` when no subsample comes within the tolerance).
+    (``"all"`` when not even the largest subsample comes within the tolerance).
     """
     if fixed.empty:
         return pd.DataFrame()
@@ -290,7 +291,8 @@ def label_efficiency(fixed: pd.DataFrame, *, within: float = 0.01,
         row = dict(zip(list(by) + ["method"], group), n_cascades=len(keep))
         row.update({f"A_{n}": means.get(n, np.nan) for n in ns})
         target = means.get(ALL_N, np.nan) * (1 + within)
-        reach = [n for n in ns if n != ALL_N and means[n] <= target]
+        subs = [n for n in ns if n != ALL_N]
+        reach = [n for i, n in enumerate(subs) if all(means[m] <= target for m in subs[i:])]
         row["n_within"] = reach[0] if reach else ALL_N
         rows.append(row)
     return pd.DataFrame(rows)

@@ -318,7 +318,8 @@ def per_benchmark_n(areas: pd.DataFrame, baseline: str, *, k_min: int = 3) -> pd
     for (bench, n), g in pc.groupby(["benchmark", "n_train"]):
         per_k = g.groupby("k")["pct_change"].mean()
         rows.append({"benchmark": bench, "n_train": n, "mean_of_per_k_means": per_k.mean(),
-                     "n_cascades": len(g), "share_better": float((g["A_ours"] < g["A_base"]).mean()),
+                     "n_cascades": len(g),
+                     "share_better": float((g["A_ours"] < g["A_base"]).mean()),
                      "wilcoxon_p": wilcoxon_less(g["A_ours"], g["A_base"])})
     out = pd.DataFrame(rows)
     if out.empty:

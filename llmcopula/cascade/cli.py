@@ -197,6 +197,16 @@ def _check_policy_knobs(args: argparse.Namespace) -> None:
     selectors = [flag for flag, value in (("--target-accuracy", args.target_accuracy),
                                           ("--budget", args.budgets),
                                           ("--max-share", args.max_share)) if value is not None]
+    if args.method.startswith("posterior") and (
+            args.write_policy is not None or args.confidence_level is not None
+            or args.intervals):
+        # The frontier's thresholds are on the posterior log-odds, not on a model's own signal:
+        # its policy needs posterior rules (PosteriorMethod.rules), which this command does
+        # not write yet.
+        raise ValueError(f"--method {args.method}: --write-policy, --confidence-level and "
+                         "--intervals need threshold rules on each model's own signal; build "
+                         "the posterior rules with llmcopula.cascade.methods.PosteriorMethod."
+                         "rules (see docs/posterior.md)")
     if args.write_policy is not None:
         if not selectors:
             raise ValueError("--write-policy: choose the point with exactly one of "

@@ -11,12 +11,17 @@ the Markov-copula model and ``n_lambdas=40`` for the empirical-copula model, who
 smooth objective gives fewer distinct points per λ; both then keep at least 30 points after
 the Pareto filter (except where the data have fewer distinct efficient points).
 
-    python benchmarks/bench_cascade_speed.py [--repeats 3]
+Each time is reported as the best and the median of ``--repeats`` runs, with the load average
+before and after the run: on a shared machine only the best of several repeats approaches the
+idle time.
+
+    python benchmarks/bench_cascade_speed.py [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -26,19 +31,25 @@ from llmcopula.cascade import EmpiricalCopulaModel, MarkovCopulaModel, tune
 from llmcopula.datasets import load_benchmark
 
 
-def best_of(fn, repeats: int) -> tuple[float, object]:
-    best, out = np.inf, None
+def best_of(fn, repeats: int) -> tuple[float, float, object]:
+    """(best, median) time of ``repeats`` calls of ``fn``, and its last result."""
+    times, out = [], None
     for _ in range(repeats):
         start = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        times.append(time.perf_counter() - start)
+    return min(times), float(np.median(times)), out
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    print(f"load average before: {_load()}; best (median) of {args.repeats} repeats\n")
     print("| benchmark | chain | model | fit all pairs (s) | k=5 frontier (s) | points | "
           "ref. precompute (s) | ref. k=5 frontier (s) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -57,11 +68,12 @@ def main() -> None:
             for name, fitter, n_lambdas in (
                     ("markov-copula", fit, 30),
                     ("empirical-copula", lambda: EmpiricalCopulaModel().fit(log), 40)):
-                t_fit, model = best_of(fitter, args.repeats)
-                t_tune, frontier = best_of(
+                t_fit, m_fit, model = best_of(fitter, args.repeats)
+                t_tune, m_tune, frontier = best_of(
                     lambda: tune(model, (0, 1, 2, 3, 4), n_lambdas=n_lambdas, rng=0), args.repeats)
-                print(f"| {benchmark} | llama | {name} | {t_fit:.3f} | {t_tune:.3f} | "
-                      f"{len(frontier)} | {ref[0]} | {ref[1]} |")
+                print(f"| {benchmark} | llama | {name} | {t_fit:.3f} ({m_fit:.3f}) | "
+                      f"{t_tune:.3f} ({m_tune:.3f}) | {len(frontier)} | {ref[0]} | {ref[1]} |")
+    print(f"\nload average after: {_load()}")
 
 if __name__ == "__main__":
     main()

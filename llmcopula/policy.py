@@ -58,6 +58,8 @@ import hashlib
 import json
 import math
 import os
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -70,8 +72,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "CascadePolicy",
     "ModelInfo",
+    "PosteriorRule",
     "Rule",
     "ThresholdRule",
+    "normalize_answer",
+    "posterior_features",
+    "posterior_log_odds",
     "register_rule_kind",
     "rule_from_dict",
     "uniform_from_key",
@@ -439,6 +445,9 @@ class CascadePolicy:
             if rule.model != cascade[j]:
                 raise ValueError(f"{where}[{j}].model: stage {j} is {cascade[j]!r}, but the rule "
                                  f"is for {rule.model!r}")
+            check_inputs = getattr(rule, "check_inputs", None)
+            if check_inputs is not None:  # rules that read earlier stages name them
+                check_inputs(cascade[: j + 1], f"{where}[{j}]")
         return rules
 
     # ------------------------------------------------------------------------ properties
@@ -687,3 +696,352 @@ class CascadePolicy:
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"policy: the JSON literal {name} is not allowed (write infinite "
                      f"thresholds as the strings \"inf\" / \"-inf\")")
+
+
+# ------------------------------------------------------------------------- posterior rules
+# A rule that decides on everything the cascade has seen so far: the raw signals of stages
+# 0..j and whether stage j's answer agrees with the earlier answers, combined by a logistic
+# model (the multi-signal calibrator of ``llmcopula.cascade.posterior``). Its features are
+# computed here, in numpy, so that a serving process computes exactly what the tuner scored.
+
+_ARTICLES = frozenset({"a", "an", "the"})
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NORMALIZERS = ("text",)
+_LOG2 = math.log(2.0)
+_POSTERIOR_TRANSFORMS = ("one-sided", "two-sided", "identity")
+
+
+def normalize_answer(answer: Any, *, max_chars: int | None = 64) -> str | None:
+    """The comparable form of an answer, or ``None`` when the answer is unknown.
+
+    Unknown: ``None``, NaN, an empty or blank string, a multi-line answer, or one longer than
+    ``max_chars`` characters after stripping (the shipped logs blank every answer longer than
+    64 characters, so the same rule keeps a deployed policy's features like its training
+    features). Otherwise the answer is lower-cased; a number (commas, ``$`` and a trailing
+    period removed) becomes its canonical decimal form; other text loses its punctuation
+    (Unicode category P), and, when it has several words, the articles "a", "an", "the"
+    (the answer normalisation of Rajpurkar et al. 2016, SQuAD, except that a one-word answer
+    such as the option letter "A" is kept).
+
+    Examples
+    --------
+    >>> normalize_answer("The Articles of Confederation."), normalize_answer("Noo-Noo")
+    ('articles of confederation', 'noonoo')
+    >>> normalize_answer("$1,200.00"), normalize_answer("A"), normalize_answer("  ")
+    ('1200', 'a', None)
+    >>> normalize_answer("x" * 65) is None, normalize_answer("x" * 65, max_chars=None)
+    (True, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')
+    """
+    if answer is None or (isinstance(answer, float) and math.isnan(answer)):
+        return None
+    text = str(answer)
+    if "\n" in text or "\r" in text:
+        return None
+    text = text.strip()
+    if not text or (max_chars is not None and len(text) > max_chars):
+        return None
+    text = text.lower()
+    number = _canonical_number(text.replace(",", "").replace("$", "").rstrip(".").strip())
+    if number is not None:
+        return number
+    text = "".join(c for c in text if not unicodedata.category(c).startswith("P"))
+    words = text.split()
+    if len(words) > 1:
+        words = [w for w in words if w not in _ARTICLES] or words
+    words = [_canonical_number(w) or w for w in words]
+    return " ".join(words) or None
+
+
+def _canonical_number(text: str) -> str | None:
+    """The canonical decimal form of a number written as ``text``, else None."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    if not math.isfinite(value):
+        return None
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+
+
+def _log1mexp(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log(1 - exp(a))`` for ``a <= 0``, accurate everywhere (Mächler 2012)."""
+    out = np.empty_like(a)
+    near = a > -_LOG2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[near] = np.log(-np.expm1(a[near]))
+        out[~near] = np.log1p(-np.exp(a[~near]))
+    return out
+
+
+def _transform_signal(name: str, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The calibration transforms (one-sided / two-sided asymptotic log, identity) in numpy;
+    log-probabilities above 0 are invalid and give NaN, like a missing signal."""
+    x = np.asarray(raw, dtype=np.float64)
+    if name == "identity":
+        return x.copy()
+    ell = np.where(x > 0, np.nan, x)
+    bad = np.isnan(ell)
+    ell = np.where(bad, -1.0, ell)
+    if name == "one-sided":
+        out = -_log1mexp(ell)
+    else:  # two-sided
+        low = ell < -_LOG2
+        out = np.where(low, ell + _LOG2, -_LOG2 - _log1mexp(np.where(low, -1.0, ell)))
+    out[bad] = np.nan
+    return out
+
+
+def _agreement(answers: Any, n: int, width: int, normalizer: Mapping[str, Any]
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(agree, disagree), each (n, width − 1): whether the last stage's answer equals (differs
+    from) each earlier one's; both 0 where either answer is unknown."""
+    ans = np.asarray(answers, dtype=object)
+    if ans.shape != (n, width):
+        raise ValueError(f"answers: expected shape {(n, width)} like the raw signals, got "
+                         f"{ans.shape}")
+    max_chars = normalizer.get("max_chars")
+    norm = [[normalize_answer(a, max_chars=max_chars) for a in row] for row in ans]
+    agree = np.zeros((n, width - 1))
+    disagree = np.zeros((n, width - 1))
+    for i, row in enumerate(norm):
+        last = row[-1]
+        if last is None:
+            continue
+        for j, other in enumerate(row[:-1]):
+            if other is not None:
+                if other == last:
+                    agree[i, j] = 1.0
+                else:
+                    disagree[i, j] = 1.0
+    return agree, disagree
+
+
+def posterior_features(raws: ArrayLike, answers: Any, *, transforms: Sequence[str],
+                       xi_min: Sequence[float], xi_max: Sequence[float],
+                       normalizer: Mapping[str, Any] | None, agreement: bool = True
+                       ) -> NDArray[np.float64]:
+    """The features of a posterior rule at stage j = width − 1, shape (n, 3·width − 2) (or
+    (n, width) without ``agreement``): the clipped transformed signals of stages 0..j, then
+    the agreement and the disagreement indicators of stage j with each earlier stage (see
+    :class:`PosteriorRule`). The multi-signal calibrator is fitted on these columns."""
+    x = np.asarray(raws, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != len(transforms):
+        raise ValueError(f"raws: expected shape (n, {len(transforms)}) (stages 0..j), got "
+                         f"{x.shape}")
+    n, width = x.shape
+    xi = np.column_stack([np.clip(_transform_signal(t, x[:, i]), xi_min[i], xi_max[i])
+                          for i, t in enumerate(transforms)])
+    if not agreement or width == 1:
+        return xi
+    if answers is None:
+        raise ValueError("answers: agreement features need the answers of stages 0..j")
+    agree, disagree = _agreement(answers, n, width, normalizer or {})
+    return np.hstack([xi, agree, disagree])
+
+
+def posterior_log_odds(raws: ArrayLike, answers: Any, *, transforms: Sequence[str],
+                       xi_min: Sequence[float], xi_max: Sequence[float],
+                       signal_coef: Sequence[float], agree_coef: Sequence[float],
+                       disagree_coef: Sequence[float], intercept: float,
+                       normalizer: Mapping[str, Any]) -> NDArray[np.float64]:
+    """The log-odds ``z`` of a posterior rule for a batch of queries (see
+    :class:`PosteriorRule`); NaN where a raw signal is missing (NaN)."""
+    width = len(transforms)
+    agreement = width > 1 and (any(agree_coef) or any(disagree_coef))
+    if agreement and answers is None:
+        raise ValueError("answers: this posterior rule compares the stage's answer with the "
+                         "earlier answers; pass the answers of stages 0..j")
+    features = posterior_features(raws, answers, transforms=transforms, xi_min=xi_min,
+                                  xi_max=xi_max, normalizer=normalizer, agreement=agreement)
+    coef = list(signal_coef) + (list(agree_coef) + list(disagree_coef) if agreement else [])
+    return intercept + features @ np.asarray(coef, dtype=np.float64)
+
+
+def _float_tuple(values: Any, length: int, where: str) -> tuple[float, ...]:
+    if not isinstance(values, (list, tuple, np.ndarray)) or len(values) != length:
+        raise ValueError(f"{where}: expected {length} numbers, got {values!r}")
+    return tuple(_parse_number(v, f"{where}[{i}]") for i, v in enumerate(values))
+
+
+@register_rule_kind
+@dataclass(frozen=True)
+class PosteriorRule(Rule):
+    """Accept iff the posterior log-odds of the stage's answer being correct, given everything
+    seen so far, is above (or below) a threshold; ties defer.
+
+    With stages 0..j of the cascade visited, the log-odds is
+
+    .. math::
+
+        z = b_0 + \\sum_{i \\le j} b_i\\, \\mathrm{clip}(T_i(r_i), \\xi^{lo}_i, \\xi^{hi}_i)
+              + \\sum_{i < j} (a_i A_{ij} + d_i D_{ij}),
+
+    with r_i the raw signal of stage i, T_i its calibration transform, A_ij = 1 if the
+    normalised answers of stages i and j are known and equal, D_ij = 1 if they are known and
+    differ (both 0 when either is unknown: :func:`normalize_answer`). The coefficients come from
+    a ridge-penalised, cross-fitted logistic regression on training data
+    (:class:`~llmcopula.calibration.MultiSignalCalibrator`). A missing raw signal (NaN) of any
+    visited stage defers; infinite thresholds are absolute, as for :class:`ThresholdRule`.
+
+    Parameters
+    ----------
+    model : str
+        The stage's model.
+    inputs : sequence of str
+        Models of stages 0..j (the stage's own last).
+    transforms : sequence of {"one-sided", "two-sided", "identity"}
+        Each input's raw-signal transform.
+    xi_min, xi_max : sequence of float
+        Clipping range of each transformed signal (the finite training range).
+    signal_coef : sequence of float
+        b_i, one per input.
+    agree_coef, disagree_coef : sequence of float
+        a_i and d_i, one per earlier input.
+    intercept : float
+    threshold : float
+        On the log-odds scale; ``"inf"``/``"-inf"`` in JSON.
+    direction : {"above", "below"}, default "above"
+    normalizer : mapping, default ``{"kind": "text", "max_chars": 64}``
+        The answer normaliser (:func:`normalize_answer` and its ``max_chars``).
+
+    Examples
+    --------
+    >>> rule = PosteriorRule(model="b", inputs=("a", "b"), transforms=("one-sided",) * 2,
+    ...                      xi_min=(0.0, 0.0), xi_max=(5.0, 5.0), signal_coef=(0.2, 1.0),
+    ...                      agree_coef=(1.5,), disagree_coef=(-0.5,), intercept=-1.0,
+    ...                      threshold=0.0)
+    >>> raws = np.log([[0.9, 0.6], [0.9, 0.6], [0.9, 0.6]])  # agree, disagree, unknown:
+    >>> rule.accepts(raws, [["Paris", "paris."], ["Paris", "Rome"], ["Paris", None]]).tolist()
+    [True, False, True]
+    """
+
+    kind: ClassVar[str] = "posterior"
+    model: str
+    inputs: tuple[str, ...]
+    transforms: tuple[str, ...]
+    xi_min: tuple[float, ...]
+    xi_max: tuple[float, ...]
+    signal_coef: tuple[float, ...]
+    agree_coef: tuple[float, ...]
+    disagree_coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    direction: str = "above"
+    normalizer: Mapping[str, Any] = field(
+        default_factory=lambda: {"kind": "text", "max_chars": 64})
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model:
+            raise ValueError(f"model: expected a non-empty model name, got {self.model!r}")
+        inputs = tuple(self.inputs)
+        if not inputs or any(not isinstance(m, str) or not m for m in inputs):
+            raise ValueError(f"inputs: expected the model names of stages 0..j, got {inputs!r}")
+        if inputs[-1] != self.model:
+            raise ValueError(f"inputs: the last input must be the rule's model {self.model!r}, "
+                             f"got {inputs[-1]!r}")
+        width = len(inputs)
+        transforms = tuple(self.transforms)
+        if len(transforms) != width or any(t not in _POSTERIOR_TRANSFORMS for t in transforms):
+            raise ValueError(f"transforms: expected {width} of {_POSTERIOR_TRANSFORMS}, got "
+                             f"{transforms!r}")
+        lo = _float_tuple(self.xi_min, width, "xi_min")
+        hi = _float_tuple(self.xi_max, width, "xi_max")
+        if any(a > b for a, b in zip(lo, hi)):
+            raise ValueError(f"xi_min, xi_max: each minimum must be <= its maximum, got {lo} "
+                             f"and {hi}")
+        if self.direction not in _DIRECTIONS:
+            raise ValueError(f"direction: expected 'above' or 'below', got {self.direction!r}")
+        norm = self.normalizer
+        if not isinstance(norm, Mapping) or norm.get("kind") not in _NORMALIZERS:
+            raise ValueError(f"normalizer: expected {{'kind': 'text', 'max_chars': ...}}, got "
+                             f"{norm!r}")
+        max_chars = norm.get("max_chars")
+        if max_chars is not None and (isinstance(max_chars, bool)
+                                      or not isinstance(max_chars, int) or max_chars < 1):
+            raise ValueError(f"normalizer.max_chars: expected a positive integer or null, got "
+                             f"{max_chars!r}")
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "transforms", transforms)
+        object.__setattr__(self, "xi_min", lo)
+        object.__setattr__(self, "xi_max", hi)
+        object.__setattr__(self, "signal_coef", _float_tuple(self.signal_coef, width,
+                                                             "signal_coef"))
+        object.__setattr__(self, "agree_coef", _float_tuple(self.agree_coef, width - 1,
+                                                            "agree_coef"))
+        object.__setattr__(self, "disagree_coef", _float_tuple(self.disagree_coef, width - 1,
+                                                               "disagree_coef"))
+        object.__setattr__(self, "intercept", _parse_number(self.intercept, "intercept"))
+        object.__setattr__(self, "threshold", _parse_number(self.threshold, "threshold",
+                                                            allow_inf=True))
+        object.__setattr__(self, "normalizer", {"kind": norm["kind"], "max_chars": max_chars})
+
+    def __hash__(self) -> int:
+        return hash((self.model, self.inputs, self.signal_coef, self.threshold))
+
+    def check_inputs(self, stages: Sequence[str], where: str) -> None:
+        """Raise unless the rule's inputs are the cascade's stages 0..j (``stages``)."""
+        if tuple(stages) != self.inputs:
+            raise ValueError(f"{where}.inputs: the rule reads {list(self.inputs)}, but the "
+                             f"cascade's stages up to this one are {list(stages)}")
+
+    def log_odds(self, raws: ArrayLike, answers: Any = None) -> NDArray[np.float64]:
+        """The posterior log-odds z of every query (NaN where a signal is missing)."""
+        return posterior_log_odds(
+            raws, answers, transforms=self.transforms, xi_min=self.xi_min, xi_max=self.xi_max,
+            signal_coef=self.signal_coef, agree_coef=self.agree_coef,
+            disagree_coef=self.disagree_coef, intercept=self.intercept,
+            normalizer=self.normalizer)
+
+    def accepts(self, raws: NDArray[np.float64], answers: Sequence[Sequence[Any]] | None = None
+                ) -> NDArray[np.bool_]:
+        z = self.log_odds(raws, answers)
+        r = self.threshold
+        if self.direction == "above":
+            return ~np.isnan(z) if r == -math.inf else z > r
+        return ~np.isnan(z) if r == math.inf else z < r
+
+    def with_threshold(self, threshold: float, direction: str | None = None) -> PosteriorRule:
+        """The same posterior with another threshold (and direction)."""
+        from dataclasses import replace
+
+        return replace(self, threshold=threshold,
+                       direction=self.direction if direction is None else direction)
+
+    def to_dict(self) -> dict[str, Any]:
+        inputs = []
+        for i, m in enumerate(self.inputs):
+            entry: dict[str, Any] = {"model": m, "transform": self.transforms[i],
+                                     "xi_min": self.xi_min[i], "xi_max": self.xi_max[i],
+                                     "coef": self.signal_coef[i]}
+            if i < len(self.inputs) - 1:
+                entry["agree"] = self.agree_coef[i]
+                entry["disagree"] = self.disagree_coef[i]
+            inputs.append(entry)
+        return {"kind": self.kind, "model": self.model, "direction": self.direction,
+                "threshold": _json_number(self.threshold), "intercept": self.intercept,
+                "inputs": inputs, "answer_normalizer": dict(self.normalizer)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str) -> PosteriorRule:
+        inputs = _require(data, "inputs", where)
+        if not isinstance(inputs, list) or not inputs:
+            raise ValueError(f"{where}.inputs: expected a non-empty list")
+        cols: dict[str, list[Any]] = {k: [] for k in ("model", "transform", "xi_min", "xi_max",
+                                                      "coef", "agree", "disagree")}
+        for i, entry in enumerate(inputs):
+            here = f"{where}.inputs[{i}]"
+            keys = ["model", "transform", "xi_min", "xi_max", "coef"]
+            if i < len(inputs) - 1:
+                keys += ["agree", "disagree"]
+            for key in keys:
+                cols[key].append(_require(entry, key, here))
+        try:
+            return cls(model=_require(data, "model", where), inputs=tuple(cols["model"]),
+                       transforms=tuple(cols["transform"]), xi_min=tuple(cols["xi_min"]),
+                       xi_max=tuple(cols["xi_max"]), signal_coef=tuple(cols["coef"]),
+                       agree_coef=tuple(cols["agree"]), disagree_coef=tuple(cols["disagree"]),
+                       intercept=_require(data, "intercept", where),
+                       threshold=_require(data, "threshold", where),
+                       direction=data.get("direction", "above"),
+                       normalizer=_require(data, "answer_normalizer", where))
+        except ValueError as exc:
+            raise ValueError(f"{where}.{exc}") from None

@@ -24,6 +24,7 @@ _OPTIONAL = {"llmcopula.fusion.hf", "llmcopula.ranking.pairrm", "llmcopula.serve
 KNOWN_EXCEPTIONS = {
     # permanent: an immutable copula value whose ``fit`` is a classmethod constructor
     "llmcopula.copulas.multivariate.MultivariateGaussianCopula",
+    "llmcopula.cascade.paper_model.PaperPair",
     # permanent: stateless strategies; ``fit(train, options)`` returns the fitted state
     "llmcopula.cascade.methods.TuningMethod",
     "llmcopula.cascade.methods.MarkovCopulaMethod",
@@ -34,6 +35,10 @@ KNOWN_EXCEPTIONS = {
     "llmcopula.cascade.methods.BayesOptMethod",
     "llmcopula.cascade.methods.BayesOptLabelsMethod",
     "llmcopula.cascade.methods.OracleMethod",
+    "llmcopula.cascade.methods.MarkovCopulaPaperMethod",
+    "llmcopula.cascade.methods.PosteriorMethod",
+    "llmcopula.cascade.methods.PosteriorMarkovMethod",
+    "llmcopula.cascade.methods.PosteriorEmpiricalMethod",
 }
 
 
@@ -90,6 +95,11 @@ def _fit_data():
         "EmpiricalMarginal": (phi,),
         "MarkovCopulaModel": (train,),
         "EmpiricalCopulaModel": (train,),
+        "PaperMarkovCopulaModel": (train,),
+        "LumpyBetaMixture": (phi,),
+        "CascadePosterior": (load_benchmark("triviaqa", "llama", split="train"),),
+        "MultiSignalCalibrator": (rng.normal(size=(200, 3)),
+                                  (rng.random(200) < 0.6).astype(float)),
         "BradleyTerry": (first, second, (rng.random(60) < 0.6).astype(float)),
         "DeePEnFusion": ([FunctionLanguageModel(vocab, rng.normal(size=(len(vocab), 4)),
                                                 lambda text: np.full(3, -np.log(3.0)))

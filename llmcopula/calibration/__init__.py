@@ -19,6 +19,7 @@ True
 
 from .chain import calibrate, fit_calibrators, raw_thresholds
 from .ece import CalibrationBins, expected_calibration_error
+from .multisignal import MultiSignalCalibrator
 from .platt import PlattCalibrator
 from .protocol import Calibrator
 from .rules import accepts_raw, calibrator_direction, exact_raw_threshold, raw_rules
@@ -34,6 +35,7 @@ from .transforms import (
 __all__ = [
     "Calibrator",
     "PlattCalibrator",
+    "MultiSignalCalibrator",
     "fit_calibrators",
     "calibrate",
     "raw_thresholds",

@@ -131,6 +131,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     opt.add_argument("--family", default="gumbel",
                      help="pair-copula family: gumbel (paper), auto (AIC), gaussian, ...")
     opt.add_argument("--approximation", default="exact", choices=("exact", "event-markov"))
+    opt.add_argument("--model", dest="joint_model", default=None,
+                     choices=("markov-copula", "empirical-copula"),
+                     help="joint model of the posterior method (default markov-copula)")
     opt.add_argument("--n-lambdas", type=int, default=30)
     opt.add_argument("--seed", type=int, default=0)
     opt.add_argument("--output", default=None, help="write the frontier as JSON to this file")
@@ -194,6 +197,16 @@ def _check_policy_knobs(args: argparse.Namespace) -> None:
     selectors = [flag for flag, value in (("--target-accuracy", args.target_accuracy),
                                           ("--budget", args.budgets),
                                           ("--max-share", args.max_share)) if value is not None]
+    if args.method.startswith("posterior") and (
+            args.write_policy is not None or args.confidence_level is not None
+            or args.intervals):
+        # The frontier's thresholds are on the posterior log-odds, not on a model's own signal:
+        # its policy needs posterior rules (PosteriorMethod.rules), which this command does
+        # not write yet.
+        raise ValueError(f"--method {args.method}: --write-policy, --confidence-level and "
+                         "--intervals need threshold rules on each model's own signal; build "
+                         "the posterior rules with llmcopula.cascade.methods.PosteriorMethod."
+                         "rules (see docs/posterior.md)")
     if args.write_policy is not None:
         if not selectors:
             raise ValueError("--write-policy: choose the point with exactly one of "
@@ -291,7 +304,7 @@ def _run(args: argparse.Namespace) -> int:
     options = MethodOptions(lambdas=args.lambdas,
                             budgets=None if writing else args.budgets,
                             n_lambdas=args.n_lambdas, family=args.family,
-                            approximation=args.approximation)
+                            approximation=args.approximation, model=args.joint_model)
     fit_log = train
     if guarantee:
         result = learn_then_test(args.method, train, args.cascade,
@@ -310,7 +323,8 @@ def _run(args: argparse.Namespace) -> int:
                                   options=MethodOptions(budgets=[budget_knob],
                                                         n_lambdas=args.n_lambdas,
                                                         family=args.family,
-                                                        approximation=args.approximation),
+                                                        approximation=args.approximation,
+                                                        model=args.joint_model),
                                   rng=args.seed, fitted=prepared)
             frontier = _merge(frontier, exact)
             if test is not None:

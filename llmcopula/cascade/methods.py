@@ -17,7 +17,7 @@ A method runs in three steps, so that a sweep can share and time the expensive p
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,6 +30,8 @@ from .empirical_model import EmpiricalCopulaModel
 from .evaluation import evaluate_frontier
 from .frontier import Frontier
 from .model import MarkovCopulaModel
+from .paper_model import PaperMarkovCopulaModel
+from .posterior import CascadePosterior, posterior_log
 from .tuning import tune
 
 __all__ = ["MethodOptions", "Fitted", "TuningMethod", "register_method", "get_method",
@@ -56,6 +58,9 @@ class MethodOptions:
         BO evaluations per λ (default 20 + 10·(k − 1)).
     acq_optimizer : str
         How the BO baseline maximises its acquisition (scikit-optimize option).
+    model : str, optional
+        The joint model of the ``posterior`` method (``"markov-copula"`` or
+        ``"empirical-copula"``; default: the method's own).
     """
 
     lambdas: Sequence[float] | None = None
@@ -65,13 +70,14 @@ class MethodOptions:
     approximation: str = "exact"
     n_calls: int | None = None
     acq_optimizer: str = "auto"
+    model: str | None = None
 
 
 _DEFAULTS = MethodOptions()
 # Each option and its command-line flag (used in error messages).
 _FLAGS = {"lambdas": "--lambda", "budgets": "--budget", "n_lambdas": "--n-lambdas",
           "family": "--family", "approximation": "--approximation", "n_calls": "--bo-calls",
-          "acq_optimizer": "--acq-optimizer"}
+          "acq_optimizer": "--acq-optimizer", "model": "--model"}
 
 
 @dataclass
@@ -199,6 +205,135 @@ class EmpiricalCopulaPhiMethod(EmpiricalCopulaMethod):
     target = "confidence"
 
 
+class MarkovCopulaPaperMethod(TuningMethod):
+    name = "markov-copula-paper"
+    summary = ("the published configuration of the Markov-copula model (two-beta marginals with "
+               "atoms at the training extremes, Gumbel copulas by Kendall-tau inversion with an "
+               "independence floor, the event-Markov product), tuned by our tuner")
+    options = frozenset({"lambdas", "budgets", "n_lambdas"})
+    is_model = True
+
+    def fit_key(self, options: MethodOptions) -> Hashable:
+        return (self.name,)
+
+    def fit(self, train: ChainLog, options: MethodOptions) -> Fitted:
+        return Fitted.from_model(PaperMarkovCopulaModel().fit(train))
+
+    def prepare(self, fitted: Fitted, train: ChainLog, cascade: tuple[int, ...],
+                options: MethodOptions) -> Fitted:
+        model = fitted.model
+        if isinstance(model, PaperMarkovCopulaModel):
+            for a, b in zip(cascade[:-1], cascade[1:]):
+                model.pair(a, b)
+        return fitted
+
+    def frontier(self, prepared: Fitted, train: ChainLog, test: ChainLog | None,
+                 cascade: tuple[int, ...], options: MethodOptions, rng: Any) -> Frontier:
+        return tune(prepared.model, cascade, lambdas=options.lambdas, budgets=options.budgets,
+                    n_lambdas=options.n_lambdas, rng=rng)
+
+
+_POSTERIOR_MODELS = ("markov-copula", "empirical-copula")
+
+
+class PosteriorMethod(TuningMethod):
+    """Thresholds on each stage's posterior given everything seen so far
+    (:mod:`llmcopula.cascade.posterior`), with a joint model of the posteriors."""
+
+    name = "posterior"
+    summary = ("deferral on everything seen so far: each stage decides on a cross-fitted "
+               "multi-signal posterior (raw signals of every model visited, answer agreement); "
+               "--model chooses the joint model (markov-copula or empirical-copula)")
+    options = frozenset({"lambdas", "budgets", "n_lambdas", "model", "family", "approximation"})
+    is_model = True
+    #: The joint model; ``None`` reads ``MethodOptions.model`` (default :attr:`default_model`).
+    fixed_model: ClassVar[str | None] = None
+    default_model: ClassVar[str] = "markov-copula"
+
+    def model_name(self, options: MethodOptions) -> str:
+        name = self.fixed_model or options.model or self.default_model
+        if name not in _POSTERIOR_MODELS:
+            raise ValueError(f"--model: expected one of {_POSTERIOR_MODELS}, got {name!r}")
+        return name
+
+    def check_options(self, options: MethodOptions) -> None:
+        super().check_options(options)
+        if self.model_name(options) == "empirical-copula" and (
+                options.family != _DEFAULTS.family
+                or options.approximation != _DEFAULTS.approximation):
+            raise ValueError("--family/--approximation: options of the markov-copula joint "
+                             "model, not of --model empirical-copula")
+
+    def fit_key(self, options: MethodOptions) -> Hashable:
+        return ("posterior",)
+
+    def fit(self, train: ChainLog, options: MethodOptions) -> Fitted:
+        return Fitted(costs=train.mean_cost * 1e6,
+                      extra={"posterior": CascadePosterior().fit(train)})
+
+    def prepare(self, fitted: Fitted, train: ChainLog, cascade: tuple[int, ...],
+                options: MethodOptions) -> Fitted:
+        post: CascadePosterior = fitted.extra["posterior"]
+        derived = posterior_log(train, cascade, post.train_log_odds(cascade))
+        model: CalibratedChainModel
+        if self.model_name(options) == "markov-copula":
+            model = MarkovCopulaModel(transform="identity", family=options.family,
+                                      approximation=options.approximation)
+        else:
+            model = EmpiricalCopulaModel(transform="identity")
+        prepared = Fitted.from_model(model.fit(derived))
+        prepared.extra.update(posterior=post, cascade=cascade)
+        return prepared
+
+    def frontier(self, prepared: Fitted, train: ChainLog, test: ChainLog | None,
+                 cascade: tuple[int, ...], options: MethodOptions, rng: Any) -> Frontier:
+        local = tuple(range(len(cascade)))
+        front = tune(prepared.model, local, lambdas=options.lambdas, budgets=options.budgets,
+                     n_lambdas=options.n_lambdas, rng=rng)
+        return replace(front, cascade=cascade, method=self.name)
+
+    def score(self, frontier: Frontier, prepared: Fitted, test: ChainLog) -> Frontier:
+        """Route the test log's posterior log-odds (computed by the deployable rules) with the
+        frontier's thresholds."""
+        post: CascadePosterior = prepared.extra["posterior"]
+        cascade = prepared.extra["cascade"]
+        derived = posterior_log(test, cascade, post.log_odds(test, cascade))
+        return evaluate_frontier(frontier, derived, model=prepared.model)
+
+    @staticmethod
+    def rules(prepared: Fitted, frontier: Frontier, p: int) -> list[Any]:
+        """The deployable rules of frontier point ``p``: one
+        :class:`~llmcopula.policy.PosteriorRule` per stage but the last, thresholding the
+        stage's posterior log-odds at the point's raw threshold."""
+        post: CascadePosterior = prepared.extra["posterior"]
+        cascade = prepared.extra["cascade"]
+        model = prepared.model
+        if model is None or not -len(frontier) <= p < len(frontier):
+            raise ValueError(f"p: the frontier has {len(frontier)} points, got {p}")
+        out = []
+        for j in range(len(cascade) - 1):
+            # A decreasing recalibration of the log-odds flips the rule (the raw thresholds
+            # of such a stage are those of "accept iff z < r").
+            direction = "below" if model.calibrators_[j].coef_ < 0 else "above"
+            out.append(post.rule(cascade[: j + 1], threshold=float(frontier.raw_thresholds[p, j]),
+                                 direction=direction))
+        return out
+
+
+class PosteriorMarkovMethod(PosteriorMethod):
+    name = "posterior-markov-copula"
+    summary = "the posterior method with the Markov-copula joint model"
+    options = frozenset({"lambdas", "budgets", "n_lambdas", "family", "approximation"})
+    fixed_model = "markov-copula"
+
+
+class PosteriorEmpiricalMethod(PosteriorMethod):
+    name = "posterior-empirical-copula"
+    summary = "the posterior method with the empirical-copula joint model"
+    options = frozenset({"lambdas", "budgets", "n_lambdas"})
+    fixed_model = "empirical-copula"
+
+
 class GridMethod(_CalibratorsOnly):
     name = "grid"
     summary = "grid search over 40 training quantiles per threshold (the paper's baseline)"
@@ -270,7 +405,9 @@ def register_method(method: TuningMethod) -> TuningMethod:
 
 
 for _cls in (MarkovCopulaMethod, EmpiricalCopulaMethod, EmpiricalCopulaPhiMethod, GridMethod,
-             BayesOptMethod, OracleMethod, GridLabelsMethod, BayesOptLabelsMethod):
+             BayesOptMethod, OracleMethod, GridLabelsMethod, BayesOptLabelsMethod,
+             MarkovCopulaPaperMethod, PosteriorMethod, PosteriorMarkovMethod,
+             PosteriorEmpiricalMethod):
     register_method(_cls())
 
 

@@ -19,50 +19,84 @@ __all__ = ["FrankCopula"]
 _THETA_INDEPENDENT = 1e-20
 
 
+# Where 1 - x (the argument of the final logarithm) falls below this, it is recomputed without
+# cancellation; above it the rounding error of 1 - x costs at most 2^8 ulps in theta*C (about
+# 6e-14 / theta in C), and the cheap formula serves almost every point.
+_FAR = 1.0 - 2.0**-8
+
+
+def _at_least_1d(kernel: Callable[[FloatArray, FloatArray, Any], FloatArray]
+                 ) -> Callable[[FloatArray, FloatArray, Any], FloatArray]:
+    """Run ``kernel`` on 1-d views when every input is a scalar (its in-place arithmetic
+    needs arrays), and return a 0-d result."""
+
+    def wrapped(a: FloatArray, b: FloatArray, th: Any) -> FloatArray:
+        if np.ndim(a) == 0 and np.ndim(b) == 0 and np.ndim(th) == 0:
+            return kernel(np.reshape(a, 1), np.reshape(b, 1), th).reshape(())
+        return kernel(a, b, th)
+
+    wrapped.__doc__ = kernel.__doc__
+    return wrapped
+
+
+@_at_least_1d
 def _theta_c(u1: FloatArray, u2: FloatArray, th: Any) -> FloatArray:
     """theta * C(u1, u2) for theta > 0, accurate for every theta and u.
 
     With A = 1 - e^-θu1, B = 1 - e^-θu2, G = 1 - e^-θ and x = AB/G, θC = -log1p(-x), which is
-    accurate (also for tiny theta) while x <= 1/2. Where x > 1/2, 1 - x is recomputed on that
-    subset without cancellation as Q/G, Q = e^-θu1 B + e^-θu2 (1 - e^-θ(1-u2)), a sum of two
-    non-negative terms.
+    accurate (also for tiny theta) while 1 - x is not small. Where x > 1 - 2^-8, 1 - x is
+    recomputed on that subset without cancellation as Q/G,
+    Q = e^-θu1 B + e^-θu2 (1 - e^-θ(1-u2)), a sum of two non-negative terms.
     """
-    b = -np.expm1(-th * u2)
-    g = -np.expm1(-th)
-    x = np.asarray(np.expm1(-th * u1) * b)
-    x /= -g
-    out = np.asarray(np.log1p(-x))
+    x = np.asarray(np.multiply(th, u1), dtype=np.float64)
+    np.negative(x, out=x)
+    np.expm1(x, out=x)  # -A
+    b = np.asarray(np.multiply(th, u2), dtype=np.float64)
+    np.negative(b, out=b)
+    np.expm1(b, out=b)  # -B
+    x = np.multiply(x, b, out=x if x.shape == np.broadcast_shapes(x.shape, b.shape) else None)
+    x /= -np.expm1(-th)  # x = AB / G
+    far = x > _FAR
+    out = np.asarray(np.negative(x), dtype=np.float64)
+    np.log1p(out, out=out)
     np.negative(out, out=out)
-    far = x > 0.5
-    n_far = np.count_nonzero(far)
-    if n_far > 0.2 * far.size:
-        # Many points: the full-array recomputation is cheaper than indexing.
-        q = np.exp(-th * u1) * b + np.exp(-th * u2) * -np.expm1(-th * (1.0 - u2))
-        out = np.where(far, -np.log(q / g), out)
-    elif n_far:
+    if far.any():
         shape = out.shape
-        uf, vf, bf, tf, gf = (_subset(z, shape, far) for z in (u1, u2, b, th, g))
-        q = np.exp(-tf * uf) * bf + np.exp(-tf * vf) * -np.expm1(-tf * (1.0 - vf))
+        uf, vf, bf, tf = (_subset(z, shape, far) for z in (u1, u2, b, th))
+        gf = -np.expm1(-tf)
+        q = np.exp(-tf * uf) * -bf + np.exp(-tf * vf) * -np.expm1(-tf * (1.0 - vf))
         out[far] = -np.log(q / gf)
     return out
 
 
+@_at_least_1d
 def _h1_pos(u1: FloatArray, u2: FloatArray, th: Any) -> FloatArray:
     """h1 for theta > 0: 1 / (1 + e^θ(u1-u2) (1 - e^-θ(1-u2)) / (1 - e^-θu2))."""
-    r = np.exp(th * (u1 - u2)) * np.expm1(-th * (1.0 - u2)) / np.expm1(-th * u2)
-    return 1.0 / (1.0 + r)
+    r = np.asarray(np.subtract(u1, u2), dtype=np.float64) * th
+    np.exp(r, out=r)
+    d = np.asarray(np.subtract(1.0, u2), dtype=np.float64) * -th
+    np.expm1(d, out=d)
+    r *= d
+    d = np.asarray(np.multiply(u2, -th), dtype=np.float64)
+    np.expm1(d, out=d)
+    r /= d
+    r += 1.0
+    return np.reciprocal(r, out=r)
 
 
 def _log_mix(p: FloatArray, s: FloatArray) -> FloatArray:
     """log(1 - p + p e^s) for p in [0, 1] and any real s, accurate and overflow-free.
 
-    log1p(p expm1(s)) serves where p (1 - e^s) <= 1/2 and s <= 700; elsewhere, on that
-    subset, s > 0 uses s + log(p + (1 - p) e^-s) and s < 0 uses log((1 - p) + p e^s), sums of
-    non-negative terms (1 - p is exact there because p > 1/2).
+    log1p(p expm1(s)) serves where 1 + p (e^s - 1) >= 2^-8 and s <= 700 (the rounding of the
+    sum then costs at most 2^8 ulps); elsewhere, on that subset, s > 0 uses
+    s + log(p + (1 - p) e^-s) and s < 0 uses log((1 - p) + p e^s), sums of non-negative terms
+    (1 - p is exact there because p > 1/2).
     """
-    m = np.asarray(p * np.expm1(s))
-    out = np.asarray(np.log1p(m))
-    bad = (m < -0.5) | ~np.isfinite(m)
+    m = np.asarray(np.expm1(s), dtype=np.float64)
+    m = np.asarray(np.multiply(m, p, out=m if m.shape == np.broadcast_shapes(m.shape, np.shape(p))
+                               else None), dtype=np.float64)
+    bad = (m < -_FAR) | ~np.isfinite(m)
+    out = np.log1p(m, out=m)
     if bad.any():
         shape = out.shape
         pb, sb = (_subset(z, shape, bad) for z in (p, s))
@@ -73,12 +107,17 @@ def _log_mix(p: FloatArray, s: FloatArray) -> FloatArray:
     return out
 
 
+@_at_least_1d
 def _hinv1_pos(u1: FloatArray, p: FloatArray, th: Any) -> FloatArray:
     """Closed-form inverse of h1 for theta > 0:
     u2 = [log(1 - p + p e^θu1) - log(1 - p + p e^-θ(1-u1))] / θ."""
-    out = (_log_mix(p, th * u1) - _log_mix(p, -th * (1.0 - u1))) / th
+    out = _log_mix(p, th * u1)
+    out = np.asarray(out - _log_mix(p, -th * (1.0 - u1)), dtype=np.float64)
+    out /= th
     # Exact ends: rounding in the difference of logarithms would leave a few ulps at p = 0, 1.
-    return np.where(p <= 0.0, 0.0, np.where(p >= 1.0, 1.0, out))
+    np.copyto(out, 0.0, where=p <= 0.0)
+    np.copyto(out, 1.0, where=p >= 1.0)
+    return out
 
 
 def _dispatch(theta: Any, u1: FloatArray, u2: FloatArray,

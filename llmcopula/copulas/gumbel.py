@@ -134,15 +134,19 @@ class GumbelCopula(BivariateCopula):
     def _cdf0(self, u1: FloatArray, u2: FloatArray) -> FloatArray:
         th = self.theta
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            a = -np.log(u1)
-            b = -np.log(u2)
-            # A = max(a, b) (1 + (min/max)^theta)^(1/theta), with the ratio in log space.
-            w = np.abs(np.log(b) - np.log(a)) * -th
-            q = np.log1p(np.exp(w))
+            a = np.log(u1)
+            b = np.log(u2)
+            # A = max(a, b) (1 + (min/max)^theta)^(1/theta): the ratio lies in [0, 1], so its
+            # power cannot overflow, and one power replaces two logarithms and an exponential.
+            big = np.minimum(a, b)  # -max(-log u1, -log u2)
+            q = np.asarray(np.maximum(a, b), dtype=np.float64)
+            q /= big
+            np.power(q, th, out=q)
+            np.log1p(q, out=q)
             q /= th
-            A = np.exp(q)
-            A *= np.maximum(a, b)
-            out = np.exp(-A)
+            np.exp(q, out=q)
+            q *= big
+            out = np.exp(q, out=q)
         # NaN only at the corners (0, 0) and (1, 1), where C = min(u1, u2).
         return _fill_nan_with(out, u1, u2)
 

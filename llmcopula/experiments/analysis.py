@@ -32,7 +32,8 @@ from ..cascade import error_cost_area
 from .tasks import ALL_N, OURS
 
 __all__ = ["compute_areas", "summarise_by_k", "headline", "benchmark_table", "runtime_table",
-           "wilcoxon_less", "common_range_areas"]
+           "wilcoxon_less", "common_range_areas", "fixed_range_areas", "label_efficiency",
+           "per_benchmark_n", "per_cascade"]
 
 _KEYS = ["benchmark", "chain", "cascade", "k", "n_train", "seed"]
 
@@ -199,3 +200,129 @@ def runtime_table(curves: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     return tasks.groupby(["method", "k"], as_index=False).agg(
         tune_s=("tune_s", "mean"), prep_s=("prep_s", "mean"), n_tasks=("task_id", "size"))
+
+
+# ------------------------------------------------------------------------ label efficiency
+def _first_stage_points(curves: pd.DataFrame) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """Test (cost, accuracy) of "the first stage answers every query" for each cascade (a rule
+    every method can set: threshold -inf)."""
+    from ..datasets import load_benchmark
+
+    out = {}
+    for (bench, chain), g in curves.groupby(["benchmark", "chain"]):
+        test = load_benchmark(bench, chain, split="test")
+        for cas in g["cascade"].unique():
+            m = int(str(cas).split("-")[0])
+            out[(bench, chain, cas)] = (float(test.cost[:, m].mean() * 1e6),
+                                        float(test.correct[:, m].mean()))
+    return out
+
+
+def _extended(cost: np.ndarray, acc: np.ndarray, first: tuple[float, float], hi: float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A test curve extended to the right flat at its best accuracy (a larger budget can
+    always use the best point) and, below its cheapest point, linearly to the first-stage
+    point (mixing two rules realises every point of the segment)."""
+    order = np.argsort(cost, kind="stable")
+    c, a = cost[order], acc[order]
+    if first[0] < c[0]:
+        c, a = np.r_[first[0], c], np.r_[first[1], a]
+    top = max(hi, c[-1]) + 1e-9
+    return np.r_[c, top], np.r_[a, a.max()]
+
+
+def fixed_range_areas(curves: pd.DataFrame) -> pd.DataFrame:
+    """A of every (method, benchmark, chain, cascade, n, seed) over one cost range per cascade,
+    so that areas are comparable across n and methods.
+
+    The range is the one shared by every tuned method's full-data test curve of the cascade
+    (as in :func:`common_range_areas`). A curve that does not cover it is extended (see
+    ``_extended``): flat at its best accuracy above its most expensive point, and linearly
+    down to the first stage's own test point below its cheapest one.
+    """
+    ok = curves[(curves["status"] == "ok") & (curves["method"] != "oracle")]
+    full = ok[ok["n_train"] == ALL_N]
+    first = _first_stage_points(ok)
+    ranges = {}
+    for key, g in full.groupby(["benchmark", "chain", "cascade"]):
+        per = [(m["test_cost"].min(), m["test_cost"].max()) for _, m in g.groupby("method")]
+        lo, hi = max(p[0] for p in per), min(p[1] for p in per)
+        if hi > lo:
+            ranges[key] = (lo, hi)
+    rows = []
+    for key, g in ok.groupby(["benchmark", "chain", "cascade", "k", "n_train", "seed", "method"]):
+        rng_key = key[:3]
+        if rng_key not in ranges:
+            continue
+        lo, hi = ranges[rng_key]
+        c, a = _extended(g["test_cost"].to_numpy(float), g["test_accuracy"].to_numpy(float),
+                         first[rng_key], hi)
+        rows.append(dict(zip(["benchmark", "chain", "cascade", "k", "n_train", "seed", "method"],
+                             key), A=_area_over(c, a, lo, hi), c_lo=lo, c_hi=hi))
+    return pd.DataFrame(rows)
+
+
+def _n_order(n: str) -> float:
+    return float("inf") if n == ALL_N else float(n)
+
+
+def label_efficiency(fixed: pd.DataFrame, *, within: float = 0.01,
+                     by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Mean fixed-range area by method and n (seeds averaged within each cascade first; only
+    cascades present at every n of the method), and the smallest n from which the mean area
+    stays within ``within`` (relative) of the method's full-data mean area at every larger
+    subsample size (a single lucky small n does not count).
+
+    Returns one row per (``by`` columns, method) with columns ``A_<n>`` and ``n_within``
+    (``"all"`` when not even the largest subsample comes within the tolerance).
+    """
+    if fixed.empty:
+        return pd.DataFrame()
+    keys = list(by) + ["method", "benchmark", "chain", "cascade", "n_train"]
+    per = fixed.groupby(list(dict.fromkeys(keys)), as_index=False)["A"].mean()
+    rows = []
+    for group, g in per.groupby(list(by) + ["method"]):
+        group = group if isinstance(group, tuple) else (group,)
+        ns = sorted(g["n_train"].unique(), key=_n_order)
+        cas = g.groupby(["benchmark", "chain", "cascade"])["n_train"].nunique()
+        keep = cas[cas == len(ns)].index
+        g = g.set_index(["benchmark", "chain", "cascade"]).loc[keep].reset_index()
+        means = g.groupby("n_train")["A"].mean()
+        row = dict(zip(list(by) + ["method"], group), n_cascades=len(keep))
+        row.update({f"A_{n}": means.get(n, np.nan) for n in ns})
+        target = means.get(ALL_N, np.nan) * (1 + within)
+        subs = [n for n in ns if n != ALL_N]
+        reach = [n for i, n in enumerate(subs) if all(means[m] <= target for m in subs[i:])]
+        row["n_within"] = reach[0] if reach else ALL_N
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# -------------------------------------------------------------------- paired comparisons
+def per_cascade(areas: pd.DataFrame, baseline: str, *, n_train: str = ALL_N, k_min: int = 3
+                ) -> pd.DataFrame:
+    """Ours against one baseline on every cascade (seeds averaged): A_ours, A_base, % change."""
+    pc = _per_cascade(areas)
+    sel = pc[(pc["baseline"] == baseline) & (pc["n_train"] == n_train) & (pc["k"] >= k_min)]
+    return sel.drop(columns=["baseline", "n_train"]).sort_values(
+        ["benchmark", "chain", "k", "cascade"]).reset_index(drop=True)
+
+
+def per_benchmark_n(areas: pd.DataFrame, baseline: str, *, k_min: int = 3) -> pd.DataFrame:
+    """Ours against one baseline per (benchmark, n): the mean over k >= ``k_min`` of the
+    per-k mean % change (seeds averaged per cascade first), the share of cascades where ours
+    is better, and the one-sided paired Wilcoxon p-value over the cascades."""
+    pc = _per_cascade(areas)
+    pc = pc[(pc["baseline"] == baseline) & (pc["k"] >= k_min)]
+    rows = []
+    for (bench, n), g in pc.groupby(["benchmark", "n_train"]):
+        per_k = g.groupby("k")["pct_change"].mean()
+        rows.append({"benchmark": bench, "n_train": n, "mean_of_per_k_means": per_k.mean(),
+                     "n_cascades": len(g),
+                     "share_better": float((g["A_ours"] < g["A_base"]).mean()),
+                     "wilcoxon_p": wilcoxon_less(g["A_ours"], g["A_base"])})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["order"] = out["n_train"].map(_n_order)
+    return out.sort_values(["benchmark", "order"]).drop(columns="order").reset_index(drop=True)

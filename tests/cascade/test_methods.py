@@ -33,7 +33,9 @@ def _same(a, b):
 
 def test_every_method_of_the_comparison_is_registered():
     assert set(method_names()) == {"markov-copula", "empirical-copula", "empirical-copula-phi",
-                                   "grid", "grid-labels", "bo", "bo-labels", "oracle"}
+                                   "grid", "grid-labels", "bo", "bo-labels", "oracle",
+                                   "markov-copula-paper", "posterior", "posterior-markov-copula",
+                                   "posterior-empirical-copula"}
 
 
 def test_model_methods_equal_the_direct_calls(logs):

@@ -10,12 +10,15 @@ Each check is a statistical test with a picture (a Display in the scikit-learn s
 - each pair copula: :class:`PairCopulaDisplay`, :func:`pair_copula_gof_test`,
   :func:`pair_copula_aic`;
 - the Markov assumption: :class:`MarkovTestDisplay`, :func:`markov_test` (conditional
-  independence of the outer models of each triple given the middle one).
+  independence of the outer models of each triple given the middle one);
+- the frontier's uncertainty: :class:`FrontierBandDisplay` (the predicted curve with the band
+  of its points' intervals, the test curve over it).
 
 ``docs/diagnostics.md`` says what each test assumes and how to read each picture.
 """
 
 from ._common import DiagnosticResult, uniform_intervals
+from .frontier_band import FrontierBandDisplay
 from .marginal_fit import MarginalFitDisplay, cramer_von_mises, marginal_gof_test, randomized_pit
 from .markov_check import MarkovTestDisplay, markov_test, markov_triple_test
 from .pair_fit import PairCopulaDisplay, copula_cvm_statistic, pair_copula_aic, pair_copula_gof_test
@@ -38,4 +41,5 @@ __all__ = [
     "markov_triple_test",
     "markov_test",
     "MarkovTestDisplay",
+    "FrontierBandDisplay",
 ]

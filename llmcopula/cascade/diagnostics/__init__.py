@@ -14,6 +14,7 @@ Each check is a statistical test with a picture (a Display in the scikit-learn s
 - the frontier's uncertainty: :class:`FrontierBandDisplay` (the predicted curve with the band
   of its points' intervals, the test curve over it).
 
+:func:`diagnostics_summary` runs them all and returns one row per test.
 ``docs/diagnostics.md`` says what each test assumes and how to read each picture.
 """
 
@@ -23,6 +24,7 @@ from .marginal_fit import MarginalFitDisplay, cramer_von_mises, marginal_gof_tes
 from .markov_check import MarkovTestDisplay, markov_test, markov_triple_test
 from .pair_fit import PairCopulaDisplay, copula_cvm_statistic, pair_copula_aic, pair_copula_gof_test
 from .reliability import CalibrationTestResult, ReliabilityDisplay, calibration_test
+from .summary import diagnostics_summary
 
 __all__ = [
     "DiagnosticResult",
@@ -42,4 +44,5 @@ __all__ = [
     "markov_test",
     "MarkovTestDisplay",
     "FrontierBandDisplay",
+    "diagnostics_summary",
 ]

@@ -282,7 +282,7 @@ class MarkovTestDisplay:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(self.table)), 3.6))
+            _, ax = plt.subplots(figsize=(max(5.0, 2.2 * len(self.table)), 3.8))
         t = self.table
         x = np.arange(len(t))
         ax.bar(x, t.null_high - t.null_low, bottom=t.null_low, width=0.5, color="0.85",
@@ -293,15 +293,18 @@ class MarkovTestDisplay:
         kwargs.setdefault("color", "C3")
         (self.points_,) = ax.plot(x, t.partial_correlation, label="observed", **kwargs)
         for xi, r, p in zip(x, t.partial_correlation, t.pvalue_holm):
-            ax.annotate(f"p = {p:.1g}", (xi, r), textcoords="offset points", xytext=(8, 0),
+            ax.annotate(f"p = {p:.1g}", (xi, r), textcoords="offset points", xytext=(7, 0),
                         fontsize="x-small", va="center")
         ax.set_xticks(x)
-        ax.set_xticklabels([f"{a} ⟂ {c}\n| {b}" for a, b, c in zip(t["first"], t["middle"],
+        ax.set_xticklabels([f"{a} ⊥ {c}\n| {b}" for a, b, c in zip(t["first"], t["middle"],
                                                                     t["last"])],
                            fontsize="x-small")
         ax.set_xlim(-0.6, len(t) - 0.4)
+        values = np.concatenate([t.partial_correlation, t.null_low, t.null_high, [0.0]])
+        span = max(float(values.max() - values.min()), 0.05)
+        ax.set_ylim(values.min() - 0.1 * span, values.max() + 0.35 * span)  # room for the legend
         ax.set_ylabel("partial correlation (normal scores)")
-        ax.legend(fontsize="small", loc="upper left")
+        ax.legend(fontsize="small", loc="upper left", ncols=2)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

@@ -91,7 +91,7 @@ def diagnostics_summary(model: Any, log: ChainLog | None = None, *, n_boot: int 
     if len(names) >= 3:
         table = markov_test(model, rng=gen)
         for row in table.itertuples():
-            rows.append({"check": "Markov", "subject": f"{row.first} ⟂ {row.last} | {row.middle}",
+            rows.append({"check": "Markov", "subject": f"{row.first} ⊥ {row.last} | {row.middle}",
                          "statistic": row.partial_correlation, "pvalue": row.pvalue,
                          "detail": f"partial correlation {row.partial_correlation:+.3f}, "
                                    f"null range [{row.null_low:+.3f}, {row.null_high:+.3f}]"})

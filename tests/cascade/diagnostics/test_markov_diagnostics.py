@@ -124,7 +124,7 @@ def test_all_triples_and_the_display(mmlu_model):
     disp = MarkovTestDisplay.from_model(mmlu_model, (0, 2, 4), rng=0, ax=ax)
     assert len(disp.table) == 1 and disp.ax_ is ax
     assert disp.points_.get_ydata()[0] == pytest.approx(disp.table.partial_correlation[0])
-    assert "llama3.2-1b ⟂ llama3.1-405b" in ax.get_xticklabels()[0].get_text()
+    assert "llama3.2-1b ⊥ llama3.1-405b" in ax.get_xticklabels()[0].get_text()
     plt.close(fig)
 
 

@@ -105,26 +105,23 @@ def _training_sample(gen, truth, n=300):
 def test_size_and_power_of_the_calibration_test_on_the_training_queries_with_refits():
     """Platt scaling fitted on the same labels: with the calibrator refitted in each replicate
     the size is right (warp-speed check); a step in P(correct | signal), which no logistic curve
-    follows, is detected; without refits the test is conservative on training data."""
+    follows, is detected."""
     gen = np.random.default_rng(7)
     logistic = lambda xi: expit(-1.0 + 0.8 * xi)  # noqa: E731
     step = lambda xi: np.where(xi > 1.5, 0.9, 0.3)  # noqa: E731
     results = {}
     for name, truth in (("null", logistic), ("step", step)):
-        stat, rep, naive = [], [], 0
+        stat, rep = [], []
         for _ in range(100):
             raw, y, cal = _training_sample(gen, truth)
             prob = cal.predict(raw)
             res = calibration_test(prob, y, raw=raw, calibrator=cal, n_boot=1, rng=gen)
             stat.append(res.ece)
             rep.append(res.test.null_distribution[0])
-            if name == "null":
-                naive += calibration_test(prob, y, n_boot=99, rng=gen).pvalue <= 0.1
         results[name] = warp_speed_rejections(stat, rep, 0.1)
     lo, hi = warp_speed_band(100, 0.1)
     assert lo <= results["null"] <= hi
     assert results["step"] >= 75
-    assert naive <= binomial_band(100, 0.1)[0] + 2  # far below the nominal 10 of 100
 
 
 @pytest.fixture(scope="module")

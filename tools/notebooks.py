@@ -1,7 +1,7 @@
 """Execute the notebooks as Jupyter does, store their outputs, and render the gallery figures.
 
-    python tools/notebooks.py                 # execute notebooks/*.ipynb in place, write docs/figures/
-    python tools/notebooks.py --check         # execute into memory and compare with the committed files
+    python tools/notebooks.py            # execute notebooks/*.ipynb in place, write docs/figures/
+    python tools/notebooks.py --check    # execute into memory, compare with the committed files
 
 Each notebook runs in a fresh Jupyter kernel started **without** ``MPLBACKEND`` in its
 environment, as in a user's Jupyter: ipykernel only selects its inline backend when that variable

@@ -17,7 +17,8 @@ from ...copulas import UniformIntervals
 from ..base import MarginalDistribution
 
 __all__ = ["DiagnosticResult", "bootstrap_pvalue", "run_replicates", "uniform_intervals",
-           "randomized_points", "censor", "check_n_boot", "check_level"]
+           "randomized_points", "censor", "atom_intervals", "as_intervals", "check_n_boot",
+           "check_level", "model_index"]
 
 FloatArray = NDArray[np.float64]
 
@@ -29,7 +30,8 @@ class DiagnosticResult:
     Attributes
     ----------
     statistic : float
-        The observed test statistic (large values speak against the model).
+        The observed test statistic (for the one-sided tests, large values speak against the
+        model; the Markov test's is a signed correlation, tested two-sided).
     pvalue : float
         For a bootstrap, ``(1 + #{T* >= T}) / (B + 1)``, which is a valid p-value for any
         number B of replicates when the replicates are exchangeable with the data under the
@@ -143,3 +145,15 @@ def as_intervals(x: UniformIntervals | ArrayLike, name: str) -> UniformIntervals
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-d array, got shape {arr.shape}")
     return UniformIntervals(lo=arr, hi=arr.copy())
+
+
+def model_index(model: Any, m: int | str) -> int:
+    """The chain index of model ``m`` of a fitted chain model, given by name or index."""
+    if isinstance(m, str):
+        if m not in model.models_:
+            raise ValueError(f"m: {m!r} is not a model of the chain {list(model.models_)}")
+        return model.models_.index(m)
+    if isinstance(m, (int, np.integer)) and 0 <= int(m) < len(model.models_):
+        return int(m)
+    raise ValueError(f"m: expected a model name or an index in [0, {len(model.models_)}), "
+                     f"got {m!r}")

@@ -17,9 +17,8 @@ from scipy import stats
 from ..._estimator import BaseEstimator, clone
 from ..._validation import check_probability, check_rng
 from ..base import check_chain_model
-from ._common import (DiagnosticResult, bootstrap_pvalue, check_n_boot, randomized_points,
-                      run_replicates, uniform_intervals)
-from .reliability import _model_index
+from ._common import (DiagnosticResult, bootstrap_pvalue, check_n_boot, model_index,
+                      randomized_points, run_replicates, uniform_intervals)
 
 __all__ = ["randomized_pit", "cramer_von_mises", "marginal_gof_test", "MarginalFitDisplay"]
 
@@ -185,7 +184,7 @@ class MarginalFitDisplay:
         """The fitted marginal of chain model ``m`` (index or name) against the calibrated
         training confidences it was fitted on."""
         model = check_chain_model(model)
-        k = _model_index(model, m)
+        k = model_index(model, m)
         return cls.from_marginal(model.marginals_[k], model.confidence_[:, k], kind=kind,
                                  n_boot=n_boot, rng=rng, n_jobs=n_jobs, ax=ax,
                                  label=model.models_[k], **kwargs)

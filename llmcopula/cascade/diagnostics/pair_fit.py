@@ -20,8 +20,8 @@ from ..._validation import check_rng
 from ...copulas import BivariateCopula, UniformIntervals, fit_pair_copula, list_families
 from ..base import check_chain_model
 from ._common import (DiagnosticResult, as_intervals, atom_intervals, bootstrap_pvalue, censor,
-                      check_n_boot, randomized_points, run_replicates, uniform_intervals)
-from .reliability import _model_index
+                      check_n_boot, model_index, randomized_points, run_replicates,
+                      uniform_intervals)
 
 __all__ = ["copula_cvm_statistic", "pair_copula_gof_test", "pair_copula_aic",
            "PairCopulaDisplay"]
@@ -197,7 +197,7 @@ class PairCopulaDisplay:
         if not hasattr(model, "pair_fit"):
             raise ValueError(f"model: {type(model).__name__} has no pair copulas; use a "
                              f"MarkovCopulaModel")
-        ki, kj = _model_index(model, i), _model_index(model, j)
+        ki, kj = model_index(model, i), model_index(model, j)
         copula = model.pair_fit(ki, kj).copula  # checks i < j
         gen = check_rng(rng)
         ia = uniform_intervals(model.marginals_[ki], model.confidence_[:, ki])

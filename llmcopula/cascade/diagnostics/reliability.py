@@ -21,7 +21,7 @@ from ...calibration import expected_calibration_error
 from ...calibration.platt import check_labels
 from ...datasets import ChainLog
 from ..base import check_chain_model
-from ._common import DiagnosticResult, bootstrap_pvalue, check_level, check_n_boot
+from ._common import DiagnosticResult, bootstrap_pvalue, check_level, check_n_boot, model_index
 
 __all__ = ["CalibrationTestResult", "calibration_test", "ReliabilityDisplay"]
 
@@ -39,7 +39,8 @@ class CalibrationTestResult:
     Attributes
     ----------
     ece : float
-        Binned expected calibration error (:func:`~llmcopula.calibration.expected_calibration_error`).
+        Binned expected calibration error
+        (:func:`~llmcopula.calibration.expected_calibration_error`).
     ece_low, ece_high : float
         Percentile bootstrap interval of the ECE (queries resampled with replacement).
     confidence_level : float
@@ -196,17 +197,6 @@ def calibration_test(prob: ArrayLike, correct: ArrayLike, *, n_bins: int = 10,
                                  confidence_level=level, test=test, bins=bins)
 
 
-def _model_index(model: Any, m: int | str) -> int:
-    if isinstance(m, str):
-        if m not in model.models_:
-            raise ValueError(f"m: {m!r} is not a model of the chain {list(model.models_)}")
-        return model.models_.index(m)
-    if isinstance(m, (int, np.integer)) and 0 <= int(m) < len(model.models_):
-        return int(m)
-    raise ValueError(f"m: expected a model name or an index in [0, {len(model.models_)}), "
-                     f"got {m!r}")
-
-
 def is_training_log(model: Any, log: ChainLog) -> bool:
     """Whether ``log`` is the log ``model`` was fitted on (same queries, same confidences)."""
     return bool(log.n_queries == model.n_train_ and
@@ -267,7 +257,7 @@ class ReliabilityDisplay:
         if tuple(log.models) != tuple(model.models_):
             raise ValueError(f"log: its models {list(log.models)} are not the model's chain "
                              f"{list(model.models_)}")
-        k = _model_index(model, m)
+        k = model_index(model, m)
         if refit == "auto":
             refit = is_training_log(model, log)
         elif not isinstance(refit, bool):

@@ -224,7 +224,7 @@ def main() -> None:
     scenarios = [
         # (test, scenario, hypothesis, n, method, function, sims, kind)
         ("calibration (held-out)", "g(Φ) = Φ", "null", 300, "B=199", calibration_heldout(
-            _calibrated, 300, 199), big, "direct"),
+            _calibrated, 300, 199), 3 * big, "direct"),
         ("calibration (held-out)", "g(Φ) = Φ", "null", 1000, "B=199", calibration_heldout(
             _calibrated, 1000, 199), big, "direct"),
         ("calibration (held-out)", "g(Φ) = Φ^1.6", "alternative", 300, "B=199",

@@ -164,3 +164,24 @@ def test_bad_input_raises_naming_the_argument(mmlu_model):
         ReliabilityDisplay.from_model(mmlu_model, load_benchmark("mmlu", "qwen_oai"), 0)
     with pytest.raises(ValueError, match="refit"):
         ReliabilityDisplay.from_model(mmlu_model, train, 0, refit="yes")
+
+
+def test_ties_between_the_ece_and_its_replicates_count_against_the_model():
+    """Given the confidences the ECE takes few values, so replicates often equal it exactly
+    (here 38% of them), and those count as at least as extreme. The exact p-value
+    P(ECE* >= ECE) under the null comes from enumerating all 2^6 label vectors. (Computed by
+    another formula, the observed ECE here exceeds its equal replicates by 3e-17, which
+    dropped every tie.)"""
+    import itertools
+
+    p = np.array([0.35, 0.6, 0.6, 0.7, 0.9, 0.9])
+    y = np.array([0, 1, 1, 0, 1, 1])
+    res = calibration_test(p, y, n_bins=2, n_boot=20_000, rng=0)
+    ece = expected_calibration_error(p, y, n_bins=2)
+    exact = 0.0
+    for labels in itertools.product([0, 1], repeat=6):
+        prob = np.prod(np.where(np.array(labels) == 1, p, 1 - p))
+        if expected_calibration_error(p, np.array(labels), n_bins=2) >= ece - 1e-12:
+            exact += prob
+    assert res.ece == pytest.approx(ece, abs=1e-15)
+    assert res.pvalue == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / 20_000))

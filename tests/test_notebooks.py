@@ -58,6 +58,16 @@ def test_every_gallery_figure_is_committed_and_shown_in_the_readme():
     assert shown <= names, f"the README shows figures no notebook renders: {shown - names}"
 
 
+def test_committed_gallery_figures_are_the_committed_notebooks_images():
+    """With the slow test below (the committed outputs are what the code produces), this closes
+    the chain: a figure in docs/figures cannot differ from what the notebook draws."""
+    for path in NOTEBOOKS:
+        for name, png in tool.gallery(nbformat.read(path, as_version=4)).items():
+            committed = (ROOT / "docs" / "figures" / f"{name}.png").read_bytes()
+            assert committed == png, f"docs/figures/{name}.png is stale: run python " \
+                                     f"tools/notebooks.py {path.relative_to(ROOT)}"
+
+
 def test_plotting_cells_are_recognised():
     cell = nbformat.v4.new_code_cell
     assert tool.is_plotting_cell(cell("fig, ax = plt.subplots()\nax.plot([1, 2])"))

@@ -56,7 +56,8 @@ LEVELS = (0.05, 0.10)
 def markdown(df: pd.DataFrame) -> str:
     """A Markdown table (without pandas' optional tabulate dependency)."""
     lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+              for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
 

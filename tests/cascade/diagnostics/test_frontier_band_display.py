@@ -53,6 +53,21 @@ def test_intervals_carried_by_the_frontier_are_used(frontier):
     assert disp.level == 0.8 and disp.test_line_ is None and disp.n_inside_ is None
 
 
+def test_bootstrap_intervals_of_the_frontier_are_drawn(frontier):
+    """The frontier's own intervals, as ``frontier_intervals`` computes them."""
+    from llmcopula.cascade import frontier_intervals
+
+    train = load_benchmark("mmlu", "llama")
+    with_intervals = frontier_intervals(frontier, train, n_resamples=20, level=0.8, rng=0)
+    disp = FrontierBandDisplay.from_frontier(with_intervals)
+    np.testing.assert_array_equal(disp.accuracy_interval, with_intervals.intervals.accuracy)
+    np.testing.assert_array_equal(disp.cost_interval, with_intervals.intervals.cost)
+    assert disp.level == 0.8 and "80% interval" in disp.band_.get_label()
+    acc = frontier.test_accuracy
+    lo, hi = with_intervals.intervals.accuracy.T
+    assert disp.n_inside_ == int(((acc >= lo) & (acc <= hi)).sum())
+
+
 def test_bad_input_raises_naming_the_argument(frontier):
     with pytest.raises(ValueError, match="accuracy_interval: the frontier carries no intervals"):
         FrontierBandDisplay.from_frontier(frontier)

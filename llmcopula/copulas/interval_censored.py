@@ -146,8 +146,8 @@ def _fit_family(name: str, rotation: int, a: UniformIntervals, b: UniformInterva
     return cop, -float(res.fun)
 
 
-def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "gumbel"
-                    ) -> PairCopulaFit:
+def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "gumbel",
+                    rotation: int = 0) -> PairCopulaFit:
     """Maximum-likelihood copula of two models' confidences from their latent intervals.
 
     Parameters
@@ -159,6 +159,8 @@ def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "
         ``"gumbel"`` (the paper's choice; with no positive dependence the MLE sits at the
         boundary theta = 1, which is the independence copula), any other family name, or
         ``"auto"``: every family and rotation of :data:`AUTO_FAMILIES`, chosen by AIC.
+    rotation : {0, 90, 180, 270}, default 0
+        Rotation of a named family (one the family supports); only 0 with ``"auto"``.
     """
     n = a.lo.shape[0]
     if b.lo.shape[0] != n:
@@ -167,9 +169,15 @@ def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "
         raise ValueError(f"a: need at least 2 observations to fit a copula, got {n}")
     tau = _kendall_tau(a, b)
     if family == "auto":
+        if rotation != 0:
+            raise ValueError(f"rotation: family='auto' chooses rotations itself; got {rotation!r}")
         candidates = AUTO_FAMILIES
     elif family in FAMILY_NAMES:
-        candidates = ((family, 0),)
+        allowed = family_info(family).rotations
+        if rotation not in allowed:
+            raise ValueError(f"rotation: the {family} family supports rotations {allowed}, "
+                             f"got {rotation!r}")
+        candidates = ((family, int(rotation)),)
     else:
         raise ValueError(
             f"family: expected 'auto' or one of {FAMILY_NAMES}, got {family!r}"

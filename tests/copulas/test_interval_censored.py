@@ -79,6 +79,15 @@ def test_auto_chooses_the_lowest_aic_among_every_family_and_rotation():
     assert (fit.copula.family, fit.copula.rotation) == fit.candidates[0][:2]
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_named_family_is_fitted_at_the_requested_rotation(rotation):
+    u = pseudo_observations(GumbelCopula(2.0, rotation=rotation).sample(300, rng=2))
+    ours = fit_pair_copula(_points(u[:, 0]), _points(u[:, 1]), family="gumbel", rotation=rotation)
+    ref = fit_copula(u, "gumbel", rotation=rotation)
+    assert ours.copula.rotation == rotation
+    assert ours.loglik == pytest.approx(ref.loglik, abs=2e-3)
+
+
 def test_bad_input_raises_naming_the_argument():
     p = _points(np.array([0.2, 0.4, 0.6]))
     with pytest.raises(ValueError, match="b: expected 3 observations"):
@@ -87,6 +96,10 @@ def test_bad_input_raises_naming_the_argument():
         fit_pair_copula(_points(np.array([0.5])), _points(np.array([0.5])))
     with pytest.raises(ValueError, match="family: expected 'auto' or one of"):
         fit_pair_copula(p, p, family="nope")
+    with pytest.raises(ValueError, match="rotation: the gaussian family supports"):
+        fit_pair_copula(p, p, family="gaussian", rotation=90)
+    with pytest.raises(ValueError, match="rotation: family='auto'"):
+        fit_pair_copula(p, p, family="auto", rotation=180)
     assert "gumbel" in FAMILY_NAMES
 
 

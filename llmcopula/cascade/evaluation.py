@@ -111,7 +111,15 @@ def evaluate_frontier(frontier: Frontier, log: ChainLog, *,
             raise ValueError(f"model: expected a calibrated chain model, got "
                              f"{type(model).__name__}")
         if tuple(model.models_) != log.models:
-            raise ValueError("model: was fitted on other models than the log's")
+            fitted, have = list(model.models_), list(log.models)
+            detail = "; ".join(part for part in (
+                f"the log lacks {[m for m in fitted if m not in have]}"
+                if any(m not in have for m in fitted) else "",
+                f"the fit lacks {[m for m in have if m not in fitted]}"
+                if any(m not in fitted for m in have) else "") if part)
+            raise ValueError(f"log: its models {have} differ from the models the model was "
+                             f"fitted on {fitted}" + (f" ({detail})" if detail else
+                                                      " (another order)"))
         conf = model.calibrate(log)
     elif calibrators is not None:
         if len(calibrators) != log.n_models:

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy.stats import qmc
 
-from .._validation import check_rng
+from .._validation import check_positive_int, check_rng
 from .base import CalibratedChainModel, check_chain_model
 from .cascades import check_cascade
 from .frontier import Frontier
@@ -206,6 +206,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     """
     model = check_chain_model(model)
     cas = check_cascade(cascade, len(model.models_))
+    n_lambdas = check_positive_int(n_lambdas, "n_lambdas")
     costs = model.costs_[list(cas)]
     # Explore and optimise (scan, λ path, refinement) on a coarse discretisation; predictions
     # and atom snapping use the model's own: the coarse optimum is within the discretisation

@@ -145,7 +145,7 @@ def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, .
                        reference_col=args.label_col if args.label_col in frame.columns else None,
                        models=names or present)
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        raise ValueError(f"{source}: {str(exc).removeprefix('source: ')}") from None
     if log.answer is None:  # pragma: no cover - answer_col was checked above
         raise RuntimeError("internal error: the log has no answers")
     # An absent (empty) answer is kept as the empty string: an abstention, not a class.

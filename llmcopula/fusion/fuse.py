@@ -84,6 +84,9 @@ def _check_inputs(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayL
     if logits[main] is None:
         raise ValueError(f"logits: the main model's (index {main}) logits are missing")
     Ts = [check_transfer(T, f"transfers[{m}]") for m, T in enumerate(transfers)]
+    for m, T in enumerate(Ts):
+        if 0 in T.shape:
+            raise ValueError(f"transfers[{m}]: empty, shape {T.shape}; expected (|V|, |A|)")
     n_anchors = Ts[main].shape[1]
     zs: list[NDArray[np.float64] | None] = []
     lead = None

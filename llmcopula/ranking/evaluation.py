@@ -114,7 +114,9 @@ def versus_baseline(method_quality: ArrayLike, baseline_quality: ArrayLike, *,
     """
     m = check_finite_array(method_quality, "method_quality", ndim=1)
     b = check_finite_array(baseline_quality, "baseline_quality", ndim=1)
-    if m.shape != b.shape or m.size == 0:
+    if m.size == 0:
+        raise ValueError("method_quality: empty; need at least one query")
+    if m.shape != b.shape:
         raise ValueError(f"baseline_quality: expected shape {m.shape} (non-empty), got {b.shape}")
     wins, eq, losses = int((m > b).sum()), int((m == b).sum()), int((m < b).sum())
     q = m.size
@@ -140,6 +142,8 @@ def top_k_hit_rate(selected: ArrayLike, oracle_ranks: ArrayLike, k: int = 3) -> 
     0.5
     """
     R = check_finite_array(oracle_ranks, "oracle_ranks", ndim=2)
+    if R.size == 0:
+        raise ValueError(f"oracle_ranks: empty, shape {R.shape}; need (queries, candidates)")
     k = check_positive_int(k, "k")
     sel = _selected(selected, R.shape[0], R.shape[1])
     return float((R[np.arange(sel.size), sel] <= k).mean())

@@ -1,0 +1,202 @@
+"""Valid calls of the public functions of ``copulas``, ``cascade``, ``selection``, ``ranking`` and
+``fusion``, from which the mutation catalogue derives bad ones (see ``test_api_mutations.py``).
+
+Each template is ``(name, function, args, kwargs)`` and must run as it is; every array-valued
+argument is then corrupted one way at a time (a NaN, an infinity, emptied, a wrong shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+
+#: Evaluating a vectorised function at no points returns no values: valid.
+_AT_NO_POINTS = {"u": ("empty",)}
+#: Discrete answers and labels: any non-NaN value is a category (infinity included).
+_CATEGORIES = {"X": ("inf",), "y": ("inf",), "Z": ("inf",)}
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    function: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    #: argument -> mutations that are valid input by the function's documented contract
+    accepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _arg_names(t: Template) -> list[str]:
+    import inspect
+
+    params = list(inspect.signature(t.function).parameters)
+    return params[:len(t.args)] + list(t.kwargs)
+
+
+@cache
+def _chain_fixtures() -> dict[str, Any]:
+    from llmcopula.cascade import MarkovCopulaModel
+    from llmcopula.datasets import load_benchmark
+
+    train = load_benchmark("mmlu", "llama", split="train").take(np.arange(120))
+    model = MarkovCopulaModel().fit(train)
+    return {"train": train, "model": model}
+
+
+def templates() -> list[Template]:
+    from llmcopula import cascade, copulas, fusion, ranking, selection
+
+    rng = np.random.default_rng(0)
+    u = copulas.GaussianCopula(0.5).sample(60, rng=1)
+    X = rng.integers(0, 2, size=(80, 3))
+    y = (X.sum(axis=1) >= 2).astype(int)
+    X_str = np.where(X == 1, "A", "B")
+    y_str = np.where(y == 1, "A", "B")
+    corr = np.array([[1.0, 0.3, 0.2], [0.3, 1.0, 0.25], [0.2, 0.25, 1.0]])
+    M = np.array([[0.0, 1.0, 2.0], [-1.0, 0.0, 0.5], [-2.0, -0.5, 0.0]])
+    T = np.eye(3)
+    logits = np.log(np.array([[0.2, 0.3, 0.5]]))
+    target = np.array([[0.3, 0.3, 0.4]])
+    emb = rng.normal(size=(6, 4))
+    cas = _chain_fixtures()
+    t: list[Template] = [
+        # copulas
+        Template("copulas.fit_copula", copulas.fit_copula, (u, "gaussian")),
+        Template("copulas.select_copula", copulas.select_copula, (u,),
+                 {"families": ("gaussian", "frank")}),
+        Template("copulas.pseudo_observations", copulas.pseudo_observations, (u,)),
+        Template("copulas.nearest_correlation", copulas.nearest_correlation, (corr,)),
+        Template("copulas.make_copula", copulas.make_copula, ("gaussian", [0.5])),
+        Template("copulas.GaussianCopula.cdf", copulas.GaussianCopula(0.5).cdf, (u,),
+                 accepts=_AT_NO_POINTS),
+        Template("copulas.StudentTCopula.logpdf", copulas.StudentTCopula(0.5, 4).logpdf, (u,),
+                 accepts=_AT_NO_POINTS),
+        Template("copulas.GumbelCopula.hfunc1", copulas.GumbelCopula(2.0).hfunc1, (u,),
+                 accepts=_AT_NO_POINTS),
+        Template("copulas.ClaytonCopula.hinv1", copulas.ClaytonCopula(2.0).hinv1, (u,),
+                 accepts=_AT_NO_POINTS),
+        Template("copulas.FrankCopula.pdf", copulas.FrankCopula(3.0).pdf, (u,),
+                 accepts=_AT_NO_POINTS),
+        Template("copulas.MultivariateGaussianCopula.logpdf",
+                 copulas.MultivariateGaussianCopula(corr).logpdf,
+                 (copulas.MultivariateGaussianCopula(corr).sample(20, rng=0),),
+                 accepts={"u": ("empty",)}),
+        Template("copulas.EmpiricalBetaCopula.from_data", copulas.EmpiricalBetaCopula.from_data,
+                 (u,), accepts={"x": ("inf",)}),  # rank-based: an infinite value has a rank
+        Template("copulas.MultivariateGaussianCopula.fit", copulas.MultivariateGaussianCopula.fit,
+                 (copulas.MultivariateGaussianCopula(corr).sample(30, rng=0),)),
+        # cascade
+        Template("cascade.default_lambdas", cascade.default_lambdas,
+                 (np.array([1.0, 10.0, 100.0]),)),
+        Template("cascade.pareto_mask", cascade.pareto_mask,
+                 (np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.7, 0.6])),
+                 accepts={"cost": ("inf",), "accuracy": ("inf",)}),  # ordered, NaN refused
+        Template("cascade.route", cascade.route,
+                 (np.array([[0.2, 0.9], [0.8, 0.1]]), np.array([0.5])),
+                 # raw signals may be -inf, an infinite threshold never accepts; no queries: ok
+                 accepts={"confidence": ("inf", "empty"), "thresholds": ("inf",)}),
+        Template("cascade.error_cost_area", cascade.error_cost_area,
+                 (np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.6, 0.7]),
+                  np.array([1.0, 2.5, 3.0]), np.array([0.5, 0.55, 0.7])),
+                 accepts={a: ("ndim",) for a in ("cost_a", "accuracy_a", "cost_b",
+                                                  "accuracy_b")}),  # documented: raveled
+        Template("cascade.percent_change", cascade.percent_change,
+                 (np.array([0.1, 0.2]), np.array([0.2, 0.25]))),
+        Template("cascade.check_thresholds", cascade.check_thresholds,
+                 (np.array([0.5, 0.6]), 3), accepts={"thresholds": ("inf",)}),
+        Template("cascade.expected_calibration_error", cascade.expected_calibration_error,
+                 (rng.uniform(size=50), rng.integers(0, 2, 50))),
+        Template("cascade.score_cascade", cascade.score_cascade,
+                 (cas["train"], (0, 4), np.array([[0.5]])),
+                 accepts={"thresholds": ("inf", "empty")}),  # never accept; no points
+        Template("cascade.tune", cascade.tune, (cas["model"], (0, 4)),
+                 {"lambdas": np.array([0.0, 1e-3]), "rng": 0}),
+        Template("cascade.PlattCalibrator.fit", cascade.PlattCalibrator().fit,
+                 (-rng.uniform(0, 3, 60), rng.integers(0, 2, 60))),
+        # selection
+        Template("selection.bayes_error", selection.bayes_error,
+                 (np.array([0.2, 0.3, 0.25]), corr)),
+        Template("selection.effective_number_of_models", selection.effective_number_of_models,
+                 (corr,)),
+        Template("selection.equicorrelated_bayes_error", selection.equicorrelated_bayes_error,
+                 (5, 0.3, 0.2)),
+        Template("selection.equicorrelated_error_floor", selection.equicorrelated_error_floor,
+                 (0.3, 0.2)),
+        Template("selection.error_pattern_probabilities", selection.error_pattern_probabilities,
+                 (np.array([0.2, 0.3, 0.25]), corr)),
+        Template("selection.fano_lower_bound", selection.fano_lower_bound, (0.3, 0.2)),
+        Template("selection.information_limit", selection.information_limit, (0.3, 0.2)),
+        Template("selection.majority_vote_error", selection.majority_vote_error, (5, 0.3, 0.2)),
+        Template("selection.entropy", selection.entropy, (X,)),
+        Template("selection.mutual_information", selection.mutual_information, (X, y)),
+        Template("selection.conditional_mutual_information",
+                 selection.conditional_mutual_information, (X[:, :1], y, X[:, 1:])),
+        Template("selection.mi_bootstrap_ci", selection.mi_bootstrap_ci, (X, y),
+                 {"n_boot": 20, "rng": 0}),
+        Template("selection.greedy_mi_selection", selection.greedy_mi_selection, (X, y),
+                 {"k": 2}),
+        Template("selection.exhaustive_selection", selection.exhaustive_selection, (X, y),
+                 {"k": 2}),
+        Template("selection.top_k_selection", selection.top_k_selection, (X, y), {"k": 2}),
+        Template("selection.select_models", selection.select_models, (X, y),
+                 {"k": 2, "costs": np.array([1.0, 2.0, 3.0])}),
+        Template("selection.MajorityVote.fit", selection.MajorityVote().fit, (X_str, y_str)),
+        Template("selection.DawidSkene.fit", selection.DawidSkene().fit, (X_str,)),
+        Template("selection.CorrelatedErrorModel.fit", selection.CorrelatedErrorModel().fit,
+                 (X_str, y_str)),
+        # ranking
+        Template("ranking.maxlogits_scores", ranking.maxlogits_scores, (M,),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.maxwins_scores", ranking.maxwins_scores, (M,),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.ranks_from_scores", ranking.ranks_from_scores,
+                 (np.array([0.5, 2.0, 0.1]),), accepts={"scores": ("ndim",)}),  # stacks ok
+        Template("ranking.topk_from_scores", ranking.topk_from_scores,
+                 (np.array([0.5, 2.0, 0.1]), 2), accepts={"scores": ("ndim",)}),
+        Template("ranking.kendall_tau", ranking.kendall_tau,
+                 (np.array([0.5, 2.0, 0.1, 1.0]), np.array([1.0, 3.0, 0.0, 2.0]))),
+        Template("ranking.symmetrize", ranking.symmetrize, (M,), accepts={"M": ("nan",)}),
+        Template("ranking.order_swap_consistency", ranking.order_swap_consistency, (M,),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.intransitivity", ranking.intransitivity, (M,),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.reference_rewards", ranking.reference_rewards, (M, 0),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.records_from_matrix", ranking.records_from_matrix, (M,),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.simulate_logits", ranking.simulate_logits,
+                 (np.array([0.0, 1.0, 2.0]),), {"rng": 0}),
+        Template("ranking.simulate_comparisons", ranking.simulate_comparisons,
+                 (np.array([0.0, 1.0, 2.0]), np.array([0, 1]), np.array([1, 2])), {"rng": 0}),
+        Template("ranking.davidson_probabilities", ranking.davidson_probabilities,
+                 (np.array([0.0, 1.0, 2.0]), 0.0, 0.0, np.array([0, 1]), np.array([1, 2]))),
+        Template("ranking.top_k_hit_rate", ranking.top_k_hit_rate,
+                 (np.array([0, 2]), np.array([[1, 2, 3], [3, 1, 2]])), {"k": 2}),
+        Template("ranking.versus_baseline", ranking.versus_baseline,
+                 (np.array([0.5, 0.7]), np.array([0.4, 0.8]))),
+        Template("ranking.BradleyTerry.fit", ranking.BradleyTerry().fit,
+                 (np.array([0, 1, 2, 0]), np.array([1, 2, 0, 2]), np.array([1.0, 0.0, 1.0, 0.5]))),
+        # fusion
+        Template("fusion.aggregate", fusion.aggregate, ([target[0], target[0]],),
+                 {"weights": np.array([0.5, 0.5])}),
+        Template("fusion.check_weights", fusion.check_weights, (np.array([0.5, 0.5]), 2)),
+        Template("fusion.to_relative", fusion.to_relative, (target, T),
+                 accepts={"p": ("empty",)}),  # no rows in, no rows out
+        Template("fusion.relative_kl", fusion.relative_kl, (logits, T, target)),
+        Template("fusion.inverse_mirror", fusion.inverse_mirror, (logits, T, target)),
+        Template("fusion.inverse_adamw", fusion.inverse_adamw, (logits, T, target)),
+        Template("fusion.relative_representation", fusion.relative_representation,
+                 (emb, np.array([0, 1, 2]))),
+        Template("fusion.transfer_matrix", fusion.transfer_matrix, (emb, np.array([0, 1, 2]))),
+        Template("fusion.fuse_logits", fusion.fuse_logits, ([logits[0], logits[0]], [T, T])),
+    ]
+    categorical = ("entropy", "mutual_information", "conditional_mutual_information",
+                   "mi_bootstrap_ci", "greedy_mi_selection", "exhaustive_selection",
+                   "top_k_selection", "select_models")
+    return [replace(x, accepts=_CATEGORIES) if x.name.split(".")[-1] in categorical else x
+            for x in t]

@@ -57,6 +57,8 @@ def check_thresholds(thresholds: ArrayLike, k: int, name: str = "thresholds"
     t = np.asarray(thresholds, dtype=np.float64)
     if t.ndim == 1:
         t = t[None, :]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: a cascade has at least one model, got {k!r}")
     if t.ndim != 2 or t.shape[1] != k - 1:
         raise ValueError(
             f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, got shape "

@@ -7,7 +7,8 @@ argument is then corrupted one way at a time (a NaN, an infinity, emptied, a wro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -200,3 +201,78 @@ def templates() -> list[Template]:
                    "top_k_selection", "select_models")
     return [replace(x, accepts=_CATEGORIES) if x.name.split(".")[-1] in categorical else x
             for x in t]
+
+
+# ------------------------------------------------------------------------------ the mutations
+@dataclass(frozen=True)
+class Case:
+    template: Template
+    argument: str
+    mutation: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.template.name}[{self.argument}={self.mutation}]"
+
+
+def _mutations(value: Any) -> Iterator[tuple[str, Any]]:
+    """Ways to corrupt one argument: a NaN, an infinity, emptied, one axis too many; a negative
+    integer for an integer option; the first array of a list of arrays, or an empty list."""
+    if isinstance(value, list) and value and all(isinstance(a, np.ndarray) for a in value):
+        for name, bad in _mutations(value[0]):
+            yield name, [bad] + value[1:]
+        yield "empty-list", []
+        return
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        yield "negative", -1
+        return
+    if isinstance(value, float):
+        yield "nan", np.nan
+        yield "inf", np.inf
+        return
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "iuf":
+        return
+    a = value.astype(np.float64)
+    at = min(1, a.size - 1)  # off the diagonal of a square matrix
+    for name, bad_value in (("nan", np.nan), ("inf", np.inf)):
+        b = a.copy()
+        b.flat[at] = bad_value
+        yield name, b
+    yield "empty", a[:0]
+    yield "ndim", a[..., None] if a.ndim >= 2 else a[None, None]
+
+
+def cases() -> list[Case]:
+    out = []
+    for t in templates():
+        names = _arg_names(t)
+        values = list(t.args) + list(t.kwargs.values())
+        for i, (arg, value) in enumerate(zip(names, values)):
+            for mutation, bad in _mutations(value):
+                new = list(values)
+                new[i] = bad
+                out.append(Case(t, arg, mutation, tuple(new[:len(t.args)]),
+                                dict(zip(t.kwargs, new[len(t.args):]))))
+    return out
+
+
+def run_case(case: Case) -> tuple[str, str]:
+    """(kind, detail): ``clear`` (a ValueError naming the argument), ``accepted`` (valid by the
+    function's documented contract, and it ran), ``unclear`` (a ValueError that does not name
+    the argument), ``traceback`` (another exception), ``silent`` (it ran)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            case.template.function(*case.args, **case.kwargs)
+        except ValueError as exc:
+            named = re.search(rf"(?<![\w.]){re.escape(case.argument)}\b", str(exc))
+            return ("clear" if named else "unclear"), str(exc)
+        except Exception as exc:  # noqa: BLE001 - the point is to see it
+            return "traceback", f"{type(exc).__name__}: {exc}"
+    if case.mutation in case.template.accepts.get(case.argument, ()):
+        return "accepted", ""
+    return "silent", ""

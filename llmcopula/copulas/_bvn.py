@@ -322,6 +322,12 @@ def _bvt_quad_one_df(h: FloatArray, k: FloatArray, rho: FloatArray, nu: float) -
          (phi_star[:, None] + offsets[::-1]), phi_h[:, None]],
         axis=1,
     )
+    if nu > 30.0:
+        # For large ν the weight sin(φ)^(ν-1) is a bump of width ~1/√ν that peaks at π/2,
+        # just past φ_h: panels shrinking geometrically towards φ_h resolve it.
+        first = 0.25 / np.sqrt(nu)
+        widths = first * 2.0 ** np.arange(int(np.ceil(np.log2(np.pi / 2.0 / first))) + 1)
+        cuts = np.concatenate([cuts, phi_h[:, None] - widths], axis=1)
     cuts = np.sort(np.clip(cuts, 0.0, phi_h[:, None]), axis=1)
 
     # First panel, from 0 to the first positive cut: Gauss–Jacobi with weight φ^{ν-1}.

@@ -132,7 +132,31 @@ def make_files(folder: Path) -> dict[str, str]:
     write("select_no_answer.csv", frame.drop(columns="answer"))
     write("select_test_renamed.csv", test_frame.assign(
         reference=_labels(test), model=test_frame.model.replace(second, "other")))
+    paths["policy"] = _write_policy(folder / "policy.json")
     return paths
+
+
+def _write_policy(path: Path) -> str:
+    """A small valid policy (two-stage Llama cascade, training quantiles) for ``monitor``."""
+    from dataclasses import replace
+
+    from llmcopula.datasets import load_benchmark
+    from llmcopula.monitoring import reference_profile
+    from llmcopula.policy import CascadePolicy, ModelInfo, ThresholdRule
+
+    train = load_benchmark("mmlu", "llama", "train")
+    cascade = (train.models[0], train.models[4])
+    rules = [ThresholdRule(model=cascade[0], direction="above",
+                           raw_threshold=float(np.median(train.confidence[:, 0])))]
+    models = [ModelInfo(m, signal=train.signal, cost=float(train.mean_cost[i] * 1e6))
+              for i, m in enumerate(train.models)]
+    policy = CascadePolicy(chain_models=models, cascade_models=cascade, rules=rules,
+                           cost_definition="cost_answer_usd", method="training quantile")
+    policy = replace(policy, monitoring=reference_profile(
+        policy, train.confidence, train.cost, columns=train.models, correct=train.correct,
+        keys=[f"train-{q}" for q in train.query_ids]))
+    policy.save(path)
+    return str(path)
 
 
 def _labels(log) -> np.ndarray:
@@ -349,6 +373,21 @@ CLAIMS: tuple[Claim, ...] = (
     # serve, replay, monitor (their own checks, through the same boundary)
     Claim("monitor missing policy", ("monitor", "--policy", "{missing}", "--log", "{train}"),
           rf"--policy {_F}: no such policy file"),
+    Claim("monitor truncated .csv.gz call log", ("monitor", "--policy", "{policy}", "--log",
+                                                 "{truncated}"),
+          rf"--log {_F}: cannot be read as a call log"),
+    Claim("monitor 0-byte call log", ("monitor", "--policy", "{policy}", "--log", "{empty}"),
+          rf"--log {_F}: cannot be read as a call log"),
+    Claim("monitor non-UTF-8 call log", ("monitor", "--policy", "{policy}", "--log",
+                                         "{latin1}"), rf"--log {_F}: cannot be read"),
+    Claim("monitor a chain log as a call log", ("monitor", "--policy", "{policy}", "--log",
+                                                "{train}"),
+          rf"--log {_F}: not a call log, missing column\(s\)"),
+    Claim("monitor a policy that is not JSON", ("monitor", "--policy", "{train}", "--log",
+                                                "{train}"), rf"--policy {_F}"),
+    Claim("monitor --plot in a missing folder", ("monitor", "--policy", "{policy}", "--log",
+                                                 "{train}", "--plot", "{d}/no/p.png"),
+          r"--plot \S+: the folder"),
     Claim("monitor --window negative", ("monitor", "--policy", "{missing}", "--log", "{train}",
                                         "--window", "-1"), r"--window: must be >= 0"),
     Claim("serve missing policy", ("serve", "--policy", "{missing}", "--upstreams", "{missing}"),

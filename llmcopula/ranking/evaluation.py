@@ -55,6 +55,8 @@ def oracle_win_ranks(oracle_wins: ArrayLike) -> NDArray[np.int64]:
     [[1, 2, 2]]
     """
     W = check_finite_array(oracle_wins, "oracle_wins", ndim=3)
+    if W.shape[0] == 0:
+        raise ValueError("oracle_wins: no queries (shape (0, n, n))")
     if W.shape[1] != W.shape[2] or W.shape[1] < 2:
         raise ValueError(f"oracle_wins: expected shape (q, n, n) with n >= 2, got {W.shape}")
     n = W.shape[1]

@@ -49,7 +49,7 @@ OUTPUT_DIR_OPTIONS = ("output_dir",)
 
 #: Library argument names whose option has another name.
 _ALIASES = {"rng": "seed", "benchmark": "benchmarks", "chain": "chains", "method": "methods",
-            "n_calls": "bo_calls", "n_boot": "n_boot"}
+            "n_calls": "bo_calls", "n_boot": "n_boot", "faults": "fault", "delays": "delay"}
 
 
 class UsageError(ValueError):

@@ -394,6 +394,26 @@ CLAIMS: tuple[Claim, ...] = (
           rf"--policy {_F}: no such policy file"),
     Claim("replay unknown benchmark", ("replay", "--benchmark", "nope"),
           r"--benchmark: invalid choice: 'nope'"),
+    # replay's --fault/--delay are checked before the server starts (the out-of-range --port
+    # keeps a regression from starting a server: it would fail on the port instead)
+    Claim("replay --delay negative", ("replay", "--benchmark", "mmlu", "--port", "70000",
+                                      "--delay", "gpt-4o=-1"),
+          r"--delay: every delay must be a finite number of seconds >= 0"),
+    Claim("replay --delay NaN", ("replay", "--benchmark", "mmlu", "--port", "70000",
+                                 "--delay", "gpt-4o=nan"), r"--delay: every delay must be"),
+    Claim("replay --delay not a number", ("replay", "--benchmark", "mmlu", "--port", "70000",
+                                          "--delay", "gpt-4o=soon"),
+          r"--delay gpt-4o=soon: bad value 'soon'"),
+    Claim("replay --delay unknown model", ("replay", "--benchmark", "mmlu", "--port", "70000",
+                                           "--delay", "gpt-5=1"),
+          r"--delay: unknown model\(s\) \['gpt-5'\]"),
+    Claim("replay --fault unknown kind", ("replay", "--benchmark", "mmlu", "--port", "70000",
+                                          "--fault", "gpt-4o=boom"),
+          r"--fault: unknown fault kind\(s\)"),
+    Claim("replay --fault without =", ("replay", "--benchmark", "mmlu", "--port", "70000",
+                                       "--fault", "gpt-4o"), r"--fault gpt-4o: expected MODEL=VALUE"),
+    Claim("replay --port out of range", ("replay", "--benchmark", "mmlu", "--port", "70000"),
+          r"--port: must lie in 0\.\.65535"),
 )
 
 #: Degenerate but valid input: the command works (status 0), with its documented warning.

@@ -246,11 +246,94 @@ def templates() -> list[Template]:
                  ([np.zeros((4, 3)), np.log(np.full((4, 3), 0.05) + 0.85 * np.eye(3)[[0, 1, 2, 0]])],
                   np.array([0, 1, 2, 0]), [T, T]), {"method": "lbfgs"}),
     ]
+    t += _estimator_templates(cas, X, y, X_str, y_str, M, T, logits, target)
     categorical = ("entropy", "mutual_information", "conditional_mutual_information",
                    "mi_bootstrap_ci", "greedy_mi_selection", "exhaustive_selection",
                    "top_k_selection", "select_models")
     return [replace(x, accepts=_CATEGORIES) if x.name.split(".")[-1] in categorical else x
             for x in t]
+
+
+# Options of estimators and option objects, set through their constructor and used by a fit: a
+# bad value must fail by the time the fit returns, naming the option.
+def _fit_markov(log: Any, *, n_cells: int = 32, min_atom_count: int = 2,
+                max_components: int = 3) -> Any:
+    from llmcopula.cascade import MarkovCopulaModel
+
+    return MarkovCopulaModel(n_cells=n_cells, min_atom_count=min_atom_count,
+                             max_components=max_components).fit(log)
+
+
+def _method_options(*, lambdas: Any = None, budgets: Any = None, n_lambdas: int = 30,
+                    n_calls: Any = None) -> Any:
+    from llmcopula.cascade.methods import MethodOptions
+
+    return MethodOptions(lambdas=lambdas, budgets=budgets, n_lambdas=n_lambdas, n_calls=n_calls)
+
+
+def _deepen(*, tau: float = 100.0, lr: float = 0.15, n_steps: int = 5, main: int = 0) -> Any:
+    from llmcopula.fusion import DeePEnFusion
+
+    return DeePEnFusion(tau=tau, lr=lr, n_steps=n_steps, main=main).fit(_fusion_models())
+
+
+@cache
+def _fusion_models() -> list[Any]:
+    from llmcopula.fusion import FunctionLanguageModel
+
+    vocab = ["a", "b", "c", "d"]
+    emb = np.random.default_rng(0).normal(size=(4, 3))
+    return [FunctionLanguageModel(vocab, emb, lambda text: np.log(np.full(4, 0.25)))] * 2
+
+
+def _copula_information(X: Any, y: Any, *, n_draws: int = 4096,
+                        continuity_correction: float = 0.5) -> Any:
+    from llmcopula.selection import CopulaInformation
+
+    return CopulaInformation(n_draws=n_draws, continuity_correction=continuity_correction,
+                             rng=0).fit(X, y)
+
+
+#: An infinite threshold never accepts; no threshold vectors give no predictions.
+_NO_THRESHOLDS = {"thresholds": ("inf", "empty")}
+
+
+def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str: Any, M: Any,
+                         T: Any, logits: Any, target: Any) -> list[Template]:
+    from llmcopula import cascade, ranking, selection
+
+    model = cas["model"]
+    return [
+        Template("cascade.MarkovCopulaModel.fit", _fit_markov, (cas["train"],),
+                 {"n_cells": 16, "min_atom_count": 2, "max_components": 2}),
+        Template("cascade.MarkovCopulaModel.predict", model.predict,
+                 (np.array([[0.5, 0.6]]), (0, 2, 4)), accepts=_NO_THRESHOLDS),
+        Template("cascade.EmpiricalCopulaModel.predict",
+                 cascade.EmpiricalCopulaModel().fit(cas["train"]).predict,
+                 (np.array([[0.5]]), (0, 4)), accepts=_NO_THRESHOLDS),
+        Template("cascade.methods.MethodOptions", _method_options, (),
+                 {"lambdas": np.array([0.0, 1e-3]), "budgets": np.array([10.0, 20.0]),
+                  "n_lambdas": 5, "n_calls": 10}),
+        Template("selection.term1_selection", selection.term1_selection, (X, y), {"k": 2},
+                 accepts=_CATEGORIES),
+        Template("selection.CopulaBayesAggregator.fit",
+                 selection.CopulaBayesAggregator(rng=0).fit, (X_str, y_str)),
+        Template("selection.CopulaInformation.fit", _copula_information, (X, y),
+                 {"n_draws": 4096, "continuity_correction": 0.5}, accepts=_CATEGORIES),
+        Template("ranking.PairwiseMatrix", ranking.PairwiseMatrix, (M,),
+                 accepts={"logits": ("nan",)}),  # NaN: a pair not queried
+        Template("ranking.MatrixComparator", ranking.MatrixComparator, (M,),
+                 accepts={"M": ("nan",)}),
+        Template("ranking.bubble_select", ranking.bubble_select,
+                 (lambda i, j: float(i - j), 4), {"runs": 2, "rng": 0}),
+        Template("ranking.active_rank", ranking.active_rank,
+                 (ranking.MatrixComparator(M), None, [0, 1, 2]),
+                 {"budget": 3, "n_draws": 64, "alpha": 1.0, "tie_margin": 0.0, "rng": 0}),
+        Template("fusion.inverse_search", __import__("llmcopula.fusion").fusion.inverse_search,
+                 (logits, T, target)),
+        Template("fusion.DeePEnFusion.fit", _deepen, (),
+                 {"tau": 100.0, "lr": 0.15, "n_steps": 5, "main": 0}),
+    ]
 
 
 # ------------------------------------------------------------------------------ the mutations

@@ -267,6 +267,8 @@ def read_table(path: str | os.PathLike[str], text_cols: tuple[str | None, ...] =
     suffixes = [s.lower() for s in p.suffixes]
     is_parquet = suffixes[-1:] in ([".parquet"], [".pq"])
     is_gz = suffixes[-2:] == [".csv", ".gz"]
+    if p.is_dir():
+        raise ValueError(f"{where}: is a folder, not a file")
     if not (is_parquet or is_gz or suffixes[-1:] == [".csv"]):
         raise ValueError(f"source: unsupported file type {p.name!r}; expected .csv, .csv.gz, "
                          ".parquet or .pq")

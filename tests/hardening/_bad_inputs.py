@@ -126,6 +126,8 @@ def make_files(folder: Path) -> dict[str, str]:
     write("shared_position.csv", shared)
     write("reference_differs.csv", frame.assign(reference=np.arange(len(frame)).astype(str)))
     write("constant_signal.csv", frame.assign(raw_confidence=-0.5))
+    write("always_right.csv", frame.assign(correct=frame.correct.where(frame.model != models[0],
+                                                                       1)))
     # select: answers, labels
     write("select_train.csv", frame.assign(reference=_labels(train)))
     write("select_test.csv", test_frame.assign(reference=_labels(test)))
@@ -421,6 +423,10 @@ VALID_EDGES: tuple[Claim, ...] = (
     Claim("one-model cascade", ("tune", "--cascade", "2", "--n-lambdas", "3"), "", status=0),
     Claim("constant signal (documented fallback)", _U + ("--train", "{constant_signal}"),
           r"warning: .*", status=0),
+    Claim("a model always right in the training log (documented fallback)",
+          _U + ("--train", "{always_right}"),
+          r"warning: PlattCalibrator\(name='llama3.2-1b'\): correct: all \d+ training labels "
+          r"are 1; falling back to the constant", status=0),
     Claim("gzip-compressed log", _U + ("--train", "{train_gz}"), "", status=0),
     Claim("--debug accepted after the command", _T + ("--debug",), "", status=0),
 )

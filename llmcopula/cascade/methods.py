@@ -95,6 +95,9 @@ class MethodOptions:
         if self.family != "auto" and self.family not in FAMILY_NAMES:
             raise ValueError(f"family: expected 'auto' or one of {list(FAMILY_NAMES)}, got "
                              f"{self.family!r}")
+        if self.acq_optimizer not in ("auto", "sampling", "lbfgs"):
+            raise ValueError("acq_optimizer: expected 'auto', 'sampling' or 'lbfgs', got "
+                             f"{self.acq_optimizer!r}")
         if self.approximation not in ("exact", "event-markov"):
             raise ValueError("approximation: expected 'exact' or 'event-markov', got "
                              f"{self.approximation!r}")

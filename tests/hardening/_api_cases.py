@@ -1,5 +1,5 @@
 """Valid calls of the public functions of ``copulas``, ``cascade``, ``selection``, ``ranking`` and
-``fusion``, from which the mutation catalogue derives bad ones (see ``test_api_mutations.py``).
+``fusion``, from which the mutation catalogue derives bad ones (see ``test_error_catalogue.py``).
 
 Each template is ``(name, function, args, kwargs)`` and must run as it is; every array-valued
 argument is then corrupted one way at a time (a NaN, an infinity, emptied, a wrong shape).
@@ -30,6 +30,9 @@ class Template:
     kwargs: dict[str, Any] = field(default_factory=dict)
     #: argument -> mutations that are valid input by the function's documented contract
     accepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: argument -> the name its messages use instead (the option it stands for, such as
+    #: ``aggregator`` for ``make_aggregator(name)``, which the command line maps to its flag)
+    says: dict[str, str] = field(default_factory=dict)
 
 
 def _arg_names(t: Template) -> list[str]:
@@ -68,8 +71,12 @@ def templates() -> list[Template]:
     t: list[Template] = [
         # copulas
         Template("copulas.fit_copula", copulas.fit_copula, (u, "gaussian")),
+        Template("copulas.fit_copula[method]", copulas.fit_copula, (u, "frank"),
+                 {"method": "itau"}),
         Template("copulas.select_copula", copulas.select_copula, (u,),
                  {"families": ("gaussian", "frank")}),
+        Template("copulas.select_copula[criterion]", copulas.select_copula, (u,),
+                 {"families": ("gaussian", "frank"), "criterion": "bic"}),
         Template("copulas.pseudo_observations", copulas.pseudo_observations, (u,)),
         Template("copulas.nearest_correlation", copulas.nearest_correlation, (corr,)),
         Template("copulas.make_copula", copulas.make_copula, ("gaussian", [0.5])),
@@ -257,24 +264,37 @@ def templates() -> list[Template]:
 # Options of estimators and option objects, set through their constructor and used by a fit: a
 # bad value must fail by the time the fit returns, naming the option.
 def _fit_markov(log: Any, *, n_cells: int = 32, min_atom_count: int = 2,
-                max_components: int = 3) -> Any:
+                max_components: int = 3, family: str = "gumbel", transform: str = "auto",
+                approximation: str = "exact") -> Any:
     from llmcopula.cascade import MarkovCopulaModel
 
-    return MarkovCopulaModel(n_cells=n_cells, min_atom_count=min_atom_count,
-                             max_components=max_components).fit(log)
+    model = MarkovCopulaModel(n_cells=n_cells, min_atom_count=min_atom_count,
+                              max_components=max_components, family=family,
+                              transform=transform, approximation=approximation).fit(log)
+    return model.predict(np.array([0.5]), (0, 4))  # the pair copula is fitted here
+
+
+def _fit_empirical(log: Any, *, transform: str = "auto", target: str = "correct") -> Any:
+    from llmcopula.cascade import EmpiricalCopulaModel
+
+    return EmpiricalCopulaModel(transform=transform, target=target).fit(log)
 
 
 def _method_options(*, lambdas: Any = None, budgets: Any = None, n_lambdas: int = 30,
-                    n_calls: Any = None) -> Any:
+                    n_calls: Any = None, family: str = "gumbel", approximation: str = "exact",
+                    acq_optimizer: str = "auto") -> Any:
     from llmcopula.cascade.methods import MethodOptions
 
-    return MethodOptions(lambdas=lambdas, budgets=budgets, n_lambdas=n_lambdas, n_calls=n_calls)
+    return MethodOptions(lambdas=lambdas, budgets=budgets, n_lambdas=n_lambdas, n_calls=n_calls,
+                         family=family, approximation=approximation, acq_optimizer=acq_optimizer)
 
 
-def _deepen(*, tau: float = 100.0, lr: float = 0.15, n_steps: int = 5, main: int = 0) -> Any:
+def _deepen(*, tau: float = 100.0, lr: float = 0.15, n_steps: int = 5, main: int = 0,
+            weights: Any = "uniform", method: str = "adamw") -> Any:
     from llmcopula.fusion import DeePEnFusion
 
-    return DeePEnFusion(tau=tau, lr=lr, n_steps=n_steps, main=main).fit(_fusion_models())
+    return DeePEnFusion(tau=tau, lr=lr, n_steps=n_steps, main=main, weights=weights,
+                        method=method).fit(_fusion_models())
 
 
 @cache
@@ -287,10 +307,13 @@ def _fusion_models() -> list[Any]:
 
 
 def _copula_information(X: Any, y: Any, *, n_draws: int = 4096,
-                        continuity_correction: float = 0.5) -> Any:
+                        continuity_correction: float = 0.5,
+                        wrong_answers: str = "shared-distractor",
+                        error_patterns: str = "qmc") -> Any:
     from llmcopula.selection import CopulaInformation
 
     return CopulaInformation(n_draws=n_draws, continuity_correction=continuity_correction,
+                             wrong_answers=wrong_answers, error_patterns=error_patterns,
                              rng=0).fit(X, y)
 
 
@@ -305,7 +328,12 @@ def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str:
     model = cas["model"]
     return [
         Template("cascade.MarkovCopulaModel.fit", _fit_markov, (cas["train"],),
-                 {"n_cells": 16, "min_atom_count": 2, "max_components": 2}),
+                 {"n_cells": 16, "min_atom_count": 2, "max_components": 2, "family": "frank",
+                  "transform": "auto", "approximation": "exact"}),
+        Template("cascade.EmpiricalCopulaModel.fit", _fit_empirical, (cas["train"],),
+                 {"transform": "auto", "target": "correct"}),
+        Template("cascade.get_transform", cascade.get_transform, ("auto", "logprob"),
+                 says={"name": "transform"}),
         Template("cascade.MarkovCopulaModel.predict", model.predict,
                  (np.array([[0.5, 0.6]]), (0, 2, 4)), accepts=_NO_THRESHOLDS),
         Template("cascade.EmpiricalCopulaModel.predict",
@@ -313,26 +341,39 @@ def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str:
                  (np.array([[0.5]]), (0, 4)), accepts=_NO_THRESHOLDS),
         Template("cascade.methods.MethodOptions", _method_options, (),
                  {"lambdas": np.array([0.0, 1e-3]), "budgets": np.array([10.0, 20.0]),
-                  "n_lambdas": 5, "n_calls": 10}),
+                  "n_lambdas": 5, "n_calls": 10, "family": "gumbel", "approximation": "exact",
+                  "acq_optimizer": "auto"}),
         Template("selection.term1_selection", selection.term1_selection, (X, y), {"k": 2},
                  accepts=_CATEGORIES),
         Template("selection.CopulaBayesAggregator.fit",
                  selection.CopulaBayesAggregator(rng=0).fit, (X_str, y_str)),
         Template("selection.CopulaInformation.fit", _copula_information, (X, y),
-                 {"n_draws": 4096, "continuity_correction": 0.5}, accepts=_CATEGORIES),
+                 {"n_draws": 4096, "continuity_correction": 0.5,
+                  "wrong_answers": "shared-distractor", "error_patterns": "qmc"},
+                 accepts=_CATEGORIES),
+        Template("selection.make_aggregator", selection.make_aggregator, ("map",),
+                 says={"name": "aggregator"}),
+        Template("selection.greedy_mi_selection[estimator]", selection.greedy_mi_selection,
+                 (X, y), {"k": 2, "estimator": "miller-madow"}, accepts=_CATEGORIES),
+        Template("selection.select_models[method]", selection.select_models, (X, y),
+                 {"k": 2, "method": "top-k"}, accepts=_CATEGORIES),
         Template("ranking.PairwiseMatrix", ranking.PairwiseMatrix, (M,),
                  accepts={"logits": ("nan",)}),  # NaN: a pair not queried
         Template("ranking.MatrixComparator", ranking.MatrixComparator, (M,),
                  accepts={"M": ("nan",)}),
         Template("ranking.bubble_select", ranking.bubble_select,
-                 (lambda i, j: float(i - j), 4), {"runs": 2, "rng": 0}),
+                 (lambda i, j: float(i - j), 4), {"runs": 2, "rng": 0, "ties": "incumbent"}),
         Template("ranking.active_rank", ranking.active_rank,
                  (ranking.MatrixComparator(M), None, [0, 1, 2]),
-                 {"budget": 3, "n_draws": 64, "alpha": 1.0, "tie_margin": 0.0, "rng": 0}),
+                 {"budget": 3, "n_draws": 64, "alpha": 1.0, "tie_margin": 0.0, "rng": 0,
+                  "strategy": "uncertainty", "outcome": "sign"}),
+        Template("ranking.rank_and_fuse", ranking.rank_and_fuse,
+                 (ranking.MatrixComparator(M), None, [0, 1, 2]), {"k": 2, "method": "maxwins"}),
         Template("fusion.inverse_search", __import__("llmcopula.fusion").fusion.inverse_search,
-                 (logits, T, target)),
+                 (logits, T, target), {"method": "mirror"}),
         Template("fusion.DeePEnFusion.fit", _deepen, (),
-                 {"tau": 100.0, "lr": 0.15, "n_steps": 5, "main": 0}),
+                 {"tau": 100.0, "lr": 0.15, "n_steps": 5, "main": 0, "weights": "uniform",
+                  "method": "lbfgs"}),
     ]
 
 
@@ -352,7 +393,8 @@ class Case:
 
 def _mutations(value: Any) -> Iterator[tuple[str, Any]]:
     """Ways to corrupt one argument: a NaN, an infinity, emptied, one axis too many; a negative
-    integer for an integer option; the first array of a list of arrays, or an empty list."""
+    integer for an integer option; an unknown name for a named choice; the first array of a
+    list of arrays, or an empty list."""
     if isinstance(value, list) and value and all(isinstance(a, np.ndarray) for a in value):
         for name, bad in _mutations(value[0]):
             yield name, [bad] + value[1:]
@@ -360,6 +402,9 @@ def _mutations(value: Any) -> Iterator[tuple[str, Any]]:
         return
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         yield "negative", -1
+        return
+    if isinstance(value, str):  # a choice among named options
+        yield "unknown", "nope"
         return
     if isinstance(value, float):
         yield "nan", np.nan
@@ -402,7 +447,8 @@ def run_case(case: Case) -> tuple[str, str]:
         try:
             case.template.function(*case.args, **case.kwargs)
         except ValueError as exc:
-            named = re.search(rf"(?<![\w.]){re.escape(case.argument)}\b", str(exc))
+            word = case.template.says.get(case.argument, case.argument)
+            named = re.search(rf"(?<![\w.]){re.escape(word)}\b", str(exc))
             return ("clear" if named else "unclear"), str(exc)
         except Exception as exc:  # noqa: BLE001 - the point is to see it
             return "traceback", f"{type(exc).__name__}: {exc}"

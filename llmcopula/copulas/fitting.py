@@ -293,16 +293,17 @@ def _fit_family(
 
 
 def _degenerate(cls: type[BivariateCopula], rotation: int, params: tuple[float, ...],
-                tau: float) -> bool:
+                tau: float, *, argument: str = "u", tail: str = "; converged=False",
+                stacklevel: int = 4) -> bool:
     """Warn and return True when the fit sits at the strong-dependence bound."""
     if not _at_dependence_bound(cls, rotation, params):
         return False
     warnings.warn(
-        f"u: the {cls.family} fit stopped at the bound of its dependence parameter "
+        f"{argument}: the {cls.family} fit stopped at the bound of its dependence parameter "
         f"({cls.param_names[0]} = {params[0]:.6g}, Kendall's tau of the data {tau:.4g}): "
         "the data are more dependent than the family can express (for instance identical "
-        "columns), so the estimate is the bound, not a maximum; converged=False",
-        DegenerateFitWarning, stacklevel=4)
+        f"columns), so the estimate is the bound, not a maximum{tail}",
+        DegenerateFitWarning, stacklevel=stacklevel)
     return True
 
 

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from ._base import BivariateCopula
+from .fitting import _degenerate
 from .registry import FAMILY_NAMES, family_info, make_copula
 
 __all__ = ["UniformIntervals", "PairCopulaFit", "fit_pair_copula", "AUTO_FAMILIES"]
@@ -205,5 +206,7 @@ def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "
         results.append((2 * k - 2 * ll, cop, ll, name, rotation))
     results.sort(key=lambda r: r[0])
     aic, cop, ll, _, _ = results[0]
+    _degenerate(type(cop), cop.rotation, cop.params, tau, argument="a, b", tail="",
+                stacklevel=3)
     table = tuple((name, rot, float(aic_)) for aic_, _, _, name, rot in results)
     return PairCopulaFit(copula=cop, loglik=ll, aic=aic, n=n, candidates=table)

@@ -104,7 +104,7 @@ def bayes_error_scaling() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=200,
-                        help="hypothesis examples per fuzz property (default 200)")
+                        help="hypothesis examples per fuzz property (default 200; 0: no fuzz)")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores)")
     cli = command_lines()
@@ -127,7 +127,8 @@ def main() -> None:
     clear = cli["clear"] + api["clear"]
     print(f"TOTAL bad inputs tried: {total}; clear errors: {clear}; tracebacks: "
           f"{cli['traceback'] + api['traceback']}; silent: {cli['silent'] + api['silent']}")
-    print(f"fuzz ({args.examples} examples per property): {fuzz(args.examples)}")
+    if args.examples > 0:
+        print(f"fuzz ({args.examples} examples per property): {fuzz(args.examples)}")
     print("\n".join(bayes_error_scaling()))
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 

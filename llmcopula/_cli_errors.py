@@ -49,7 +49,8 @@ OUTPUT_DIR_OPTIONS = ("output_dir",)
 
 #: Library argument names whose option has another name.
 _ALIASES = {"rng": "seed", "benchmark": "benchmarks", "chain": "chains", "method": "methods",
-            "n_calls": "bo_calls", "n_boot": "n_boot", "faults": "fault", "delays": "delay"}
+            "n_calls": "bo_calls", "n_boot": "n_boot", "faults": "fault", "delays": "delay",
+            "calls": "call_log"}
 
 
 class UsageError(ValueError):

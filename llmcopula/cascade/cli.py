@@ -86,7 +86,7 @@ def _read_test(args: argparse.Namespace, train: Any, train_where: str,
 
 def load_logs(args: argparse.Namespace):
     """(train, test or None, description) from the parsed data options."""
-    from .._cli_errors import UsageError
+    from .._cli_errors import UsageError, for_file
     from ..datasets import list_benchmarks, load_benchmark, read_call_log
 
     call_log = getattr(args, "call_log", None)
@@ -105,10 +105,23 @@ def load_logs(args: argparse.Namespace):
         for flag, value in (("--train", args.train), ("--benchmark", args.benchmark)):
             if value is not None:
                 raise ValueError(f"--call-log and {flag} are exclusive: train on one source")
-        data = read_call_log(call_log, labels, models=kwargs["models"],
-                             cost_col=args.cost_col, signal=args.signal)
-        print(f"llmcopula tune: call log {call_log}: {data.summary()}", file=sys.stderr)
+        if args.signal is None:
+            raise UsageError("--signal: required with --call-log, to pick the calibration: "
+                             "logprob (log-probability of the answer) or p_true "
+                             "(log-probability of a self-verification 'yes')")
+        try:
+            data = read_call_log(call_log, labels, models=kwargs["models"],
+                                 cost_col=args.cost_col, signal=args.signal)
+        except ValueError as exc:  # "calls: ..." / "labels: ...": name the option and the file
+            text = str(exc)
+            for name, option, path in (("calls", "--call-log", call_log),
+                                       ("labels", "--labels", labels)):
+                if text.startswith(f"{name}: "):
+                    raise for_file(option, path, ValueError(text.removeprefix(f"{name}: "))
+                                   ) from None
+            raise
         test = _read_test(args, data.log, f"--call-log {call_log}", kwargs)
+        print(f"llmcopula tune: call log {call_log}: {data.summary()}", file=sys.stderr)
         return data.log, test, f"call log {call_log}"
     if args.train is not None:
         if args.benchmark is not None:

@@ -332,6 +332,7 @@ def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str:
     from llmcopula import cascade, ranking, selection
 
     model = cas["model"]
+    frontier = cascade.tune(model, (0, 4), lambdas=np.array([0.0, 1e-3, 1e-2]), rng=0)
     return [
         Template("cascade.MarkovCopulaModel.fit", _fit_markov, (cas["train"],),
                  {"n_cells": 16, "min_atom_count": 2, "max_components": 2, "family": "frank",
@@ -349,6 +350,19 @@ def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str:
                  {"lambdas": np.array([0.0, 1e-3]), "budgets": np.array([10.0, 20.0]),
                   "n_lambdas": 5, "n_calls": 10, "family": "gumbel", "approximation": "exact",
                   "acq_optimizer": "auto"}),
+        Template("cascade.select_point", cascade.select_point, (frontier,),
+                 {"target_accuracy": 0.6}),
+        Template("cascade.select_point[budget]", cascade.select_point, (frontier,),
+                 {"budget": 100.0}),
+        Template("cascade.select_point[max_share]", cascade.select_point, (frontier,),
+                 {"max_share": 0.5}),
+        Template("cascade.frontier_intervals", cascade.frontier_intervals,
+                 (frontier, cas["train"]), {"model": model, "level": 0.9, "n_resamples": 5,
+                                            "rng": 0, "n_jobs": 1},
+                 accepts={"n_jobs": ("negative",)}),  # joblib: -1 is every core
+        Template("cascade.learn_then_test", cascade.learn_then_test,
+                 ("empirical-copula", cas["train"], (0, 4)),
+                 {"target_accuracy": 0.5, "confidence_level": 0.8, "holdout": 0.5, "rng": 0}),
         Template("selection.term1_selection", selection.term1_selection, (X, y), {"k": 2},
                  accepts=_CATEGORIES),
         Template("selection.CopulaBayesAggregator.fit",
@@ -469,7 +483,8 @@ NOT_MUTATED: dict[str, str] = {
     **dict.fromkeys((
         "copulas.CopulaFit", "copulas.PairCopulaFit", "copulas.CopulaFamily",
         "cascade.CascadePrediction", "cascade.CascadeEvaluation", "cascade.Frontier",
-        "cascade.PairCopulaFit", "selection.Simulation", "selection.BootstrapInterval",
+        "cascade.PairCopulaFit", "cascade.FrontierIntervals", "cascade.GuaranteedChoice",
+        "cascade.Selection", "selection.Simulation", "selection.BootstrapInterval",
         "selection.MIDecomposition", "selection.EnsemblePrediction", "selection.SelectionResult",
         "selection.SelectionStep", "ranking.ActiveResult", "ranking.BlendResult",
         "ranking.BubbleResult", "ranking.IntransitivityReport", "ranking.OrderSwapReport",

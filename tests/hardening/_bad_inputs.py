@@ -88,6 +88,10 @@ def make_files(folder: Path) -> dict[str, str]:
                  "a_file"):
         paths[name.split(".")[0]] = str(folder / name)
     paths["missing"] = str(folder / "no_such_file.csv")
+    # a gateway's call log and its labels (tune --call-log/--labels)
+    write("calls.csv", frame.drop(columns=["correct"]))
+    write("labels.csv", frame[["query_id", "model", "correct"]])
+    write("labels_no_reference.csv", frame[["query_id"]])
 
     second = models[1]
     write("test_lacks_model.csv", test_frame[test_frame.model != second])
@@ -372,6 +376,71 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("reproduce --bo-calls 0", _R + ("--bo-calls", "0"), r"--bo-calls: must be >= 1"),
     Claim("reproduce --family unknown", _R + ("--family", "nope"),
           r"--family: expected 'auto' or one of"),
+    # tune's policy options: choosing a frontier point, its guarantee, intervals, call logs
+    Claim("--write-policy without a selector", _T + ("--write-policy", "{d}/p.json"),
+          r"--write-policy: choose the point with exactly one of"),
+    Claim("--write-policy with two selectors", _T + ("--write-policy", "{d}/p.json",
+                                                    "--target-accuracy", "0.8",
+                                                    "--max-share", "0.5"),
+          r"--write-policy: choose the point with exactly one selector"),
+    Claim("--write-policy in a missing folder", _T + ("--write-policy", "{d}/no/p.json",
+                                                     "--target-accuracy", "0.8"),
+          r"--write-policy \S+: the folder"),
+    Claim("--write-policy is a folder", _T + ("--write-policy", "{d}", "--max-share", "0.5"),
+          r"--write-policy \S+: is a folder"),
+    Claim("--target-accuracy NaN", _T + ("--target-accuracy", "nan"),
+          r"--target-accuracy: must lie in \[0, 1\]"),
+    Claim("--target-accuracy above the frontier", _T + ("--write-policy", "{d}/p.json",
+                                                       "--target-accuracy", "0.9999"),
+          r"--target-accuracy: 0.9999 is above every accuracy"),
+    Claim("--max-share negative", _T + ("--write-policy", "{d}/p.json", "--max-share", "-0.1"),
+          r"--max-share: must lie in \[0, 1\]"),
+    Claim("--budget below the first model's cost", _T + ("--write-policy", "{d}/p.json",
+                                                        "--budget", "1e-6"),
+          r"--budget: 1e-06 USD per million queries is below the cost of the first model"),
+    Claim("--confidence-level without a target", _T + ("--confidence-level", "0.9"),
+          r"--confidence-level: a guarantee is for a target accuracy"),
+    Claim("--confidence-level 1", _T + ("--target-accuracy", "0.8", "--confidence-level", "1"),
+          r"--confidence-level: must lie in \(0, 1\)"),
+    Claim("--holdout 0", _T + ("--target-accuracy", "0.8", "--confidence-level", "0.9",
+                               "--holdout", "0"), r"--holdout: must lie in \(0, 1\)"),
+    Claim("--mix with a guarantee", _T + ("--write-policy", "{d}/p.json", "--target-accuracy",
+                                          "0.8", "--confidence-level", "0.9", "--mix"),
+          r"--mix: the guarantee certifies single points"),
+    Claim("--level 2", _T + ("--intervals", "--level", "2"), r"--level: must lie in \(0, 1\)"),
+    Claim("--n-resamples 1", _T + ("--intervals", "--n-resamples", "1"),
+          r"--n-resamples: must be >= 2"),
+    Claim("--n-jobs 0", _T + ("--intervals", "--n-resamples", "5", "--n-jobs", "0"),
+          r"--n-jobs: expected None or a non-zero integer"),
+    Claim("--call-log without --labels", _T + ("--call-log", "{calls}"),
+          r"--call-log: needs --labels"),
+    Claim("--call-log with --train", _U + ("--call-log", "{calls}", "--labels", "{labels}",
+                                           "--train", "{train}"),
+          r"--call-log and --train are exclusive"),
+    Claim("--call-log missing", _U + ("--call-log", "{missing}", "--labels", "{labels}"),
+          rf"--call-log {_F}: no such file"),
+    Claim("--call-log is a folder", _U + ("--call-log", "{a_folder}", "--labels", "{labels}"),
+          rf"--call-log {_F}: is a folder"),
+    Claim("--call-log truncated .csv.gz", _U + ("--call-log", "{truncated}", "--labels",
+                                                "{labels}"),
+          rf"--call-log {_F}: the gzip data are damaged"),
+    Claim("--call-log non-UTF-8", _U + ("--call-log", "{latin1}", "--labels", "{labels}"),
+          rf"--call-log {_F}: not UTF-8 text"),
+    Claim("--call-log without --signal", _T + ("--call-log", "{calls}", "--labels",
+                                               "{labels}"), r"--signal: required with --call-log"),
+    Claim("--call-log a labels file", _U + ("--call-log", "{labels}", "--labels", "{labels}"),
+          rf"--call-log {_F}: missing column\(s\)"),
+    Claim("--labels missing", _U + ("--call-log", "{calls}", "--labels", "{missing}"),
+          rf"--labels {_F}: no such file"),
+    Claim("--labels without a reference", _U + ("--call-log", "{calls}", "--labels",
+                                                "{labels_no_reference}"),
+          rf"--labels {_F}: needs a reference column"),
+    Claim("--labels 0 bytes", _U + ("--call-log", "{calls}", "--labels", "{empty}"),
+          rf"--labels {_F}: the file is empty"),
+    Claim("--call-log with a test log of other models",
+          _U + ("--call-log", "{calls}", "--labels", "{labels}", "--test",
+                "{test_lacks_model}"),
+          rf"--test {_F}: models differ: lacks '\S+' of --call-log {_F}"),
     # serve, replay, monitor (their own checks, through the same boundary)
     Claim("monitor missing policy", ("monitor", "--policy", "{missing}", "--log", "{train}"),
           rf"--policy {_F}: no such policy file"),
@@ -429,6 +498,8 @@ VALID_EDGES: tuple[Claim, ...] = (
           r"are 1; falling back to the constant", status=0),
     Claim("gzip-compressed log", _U + ("--train", "{train_gz}"), "", status=0),
     Claim("--debug accepted after the command", _T + ("--debug",), "", status=0),
+    Claim("tune from a call log and its labels", _U + ("--call-log", "{calls}", "--labels",
+                                                       "{labels}"), "", status=0),
 )
 
 

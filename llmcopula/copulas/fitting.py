@@ -317,6 +317,8 @@ def _at_dependence_bound(cls: type[BivariateCopula], rotation: int,
     """Whether the dependence parameter sits at the bound where the family's |tau| is
     largest (a bound that means independence, such as Gumbel's theta = 1, does not count:
     fitting a family to data of the other sign legitimately ends there)."""
+    if not params:  # the independence copula has no parameter, hence no bound
+        return False
     lo, hi = cls.param_bounds()[0]
     others = tuple(params[1:])
     taus = [abs(float(_make(cls, (b, *others), rotation).tau)) for b in (lo, hi)]

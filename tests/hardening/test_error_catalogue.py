@@ -196,3 +196,4 @@ def test_interval_pair_fit_at_the_bound_warns_and_ordinary_pairs_do_not():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateFitWarning)
         assert fit_pair_copula(a, b, family="gumbel").copula.params[0] < 5
+        assert fit_pair_copula(a, b, family="independence").copula.params == ()

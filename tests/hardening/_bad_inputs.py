@@ -179,6 +179,7 @@ _U = ("tune", "--signal", "logprob", "--cascade", "0,4", "--n-lambdas", "3")
 _S = ("select", "--k", "2", "--n-boot", "5")
 _R = ("reproduce", "--benchmarks", "mmlu", "--chains", "llama", "--methods", "grid",
       "--no-plots", "--quiet", "--cascades", "0-4", "--output-dir", "{d}/reproduce")
+_P = ("plan", "--budget", "100", "--n-boot", "5", "--n-lambdas", "3")
 _F = r"\S+"  # a path
 
 CLAIMS: tuple[Claim, ...] = (
@@ -441,6 +442,25 @@ CLAIMS: tuple[Claim, ...] = (
           _U + ("--call-log", "{calls}", "--labels", "{labels}", "--test",
                 "{test_lacks_model}"),
           rf"--test {_F}: models differ: lacks '\S+' of --call-log {_F}"),
+    # plan (through the same boundary and the same file reader)
+    Claim("plan --train missing", _P + ("--train", "{missing}", "--signal", "logprob"),
+          rf"--train {_F}: no such file"),
+    Claim("plan --train truncated .csv.gz", _P + ("--train", "{truncated}", "--signal",
+                                                  "logprob"),
+          rf"--train {_F}: the gzip data are damaged"),
+    Claim("plan --train non-UTF-8", _P + ("--train", "{latin1}", "--signal", "logprob"),
+          rf"--train {_F}: not UTF-8 text"),
+    Claim("plan --train a folder", _P + ("--train", "{a_folder}", "--signal", "logprob"),
+          rf"--train {_F}: is a folder"),
+    Claim("plan --train 0 bytes", _P + ("--train", "{empty}", "--signal", "logprob"),
+          rf"--train {_F}: the file is empty"),
+    Claim("plan --train plain CSV named .gz", _P + ("--train", "{plain}", "--signal",
+                                                    "logprob"),
+          rf"--train {_F}: not gzip-compressed"),
+    Claim("plan --budget negative", ("plan", "--budget", "-1"), r"--budget: budgets must be"),
+    Claim("plan --n-jobs 0", _P + ("--n-jobs", "0"), r"--n-jobs: expected a non-zero integer"),
+    Claim("plan --output in a missing folder", _P + ("--output", "{d}/no/plan.json"),
+          rf"--output {_F}: the folder"),
     # serve, replay, monitor (their own checks, through the same boundary)
     Claim("monitor missing policy", ("monitor", "--policy", "{missing}", "--log", "{train}"),
           rf"--policy {_F}: no such policy file"),

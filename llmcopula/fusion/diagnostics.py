@@ -220,7 +220,8 @@ def anchor_mass(logits: ArrayLike, anchor_idx: ArrayLike) -> NDArray[np.float64]
         raise ValueError(
             f"anchor_idx: expected a 1-d array of integer ids for logits of shape {z.shape}")
     if idx.size and (idx.min() < 0 or idx.max() >= z.shape[-1]):
-        raise ValueError(f"anchor_idx: ids must lie in [0, {z.shape[-1]})")
+        raise ValueError(f"anchor_idx: ids must lie in [0, {z.shape[-1]}), the vocabulary "
+                         f"size on the last axis of logits (shape {z.shape})")
     return np.exp(log_softmax(z, axis=-1)[..., idx]).sum(axis=-1)
 
 
@@ -238,6 +239,11 @@ def coverage_advice(masses: ArrayLike, main: int, threshold: float) -> str | Non
     True
     """
     m = check_finite_array(masses, "masses", ndim=1)
+    if m.size == 0:
+        raise ValueError("masses: empty; expected one mean anchor mass per model")
+    threshold = float(threshold)
+    if not 0.0 <= threshold <= 1.0:  # also NaN
+        raise ValueError(f"threshold: must lie in [0, 1], got {threshold}")
     if not 0 <= main < m.size:
         raise ValueError(f"main: must index one of the {m.size} models, got {main}")
     if m[main] >= threshold:

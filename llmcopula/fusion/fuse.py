@@ -251,6 +251,8 @@ def fuse_relative(main_logits: ArrayLike, relatives: Sequence[ArrayLike],
     (0, 1)
     """
     z_main = check_finite_array(main_logits, "main_logits")
+    if z_main.size == 0:
+        raise ValueError(f"main_logits: empty, shape {z_main.shape}")
     T = check_transfer(main_transfer, "main_transfer")
     if z_main.ndim == 0 or z_main.shape[-1] != T.shape[0]:
         raise ValueError(

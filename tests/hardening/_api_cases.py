@@ -329,7 +329,7 @@ _NO_THRESHOLDS = {"thresholds": ("inf", "empty")}
 
 def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str: Any, M: Any,
                          T: Any, logits: Any, target: Any) -> list[Template]:
-    from llmcopula import cascade, ranking, selection
+    from llmcopula import cascade, fusion, ranking, selection
 
     model = cas["model"]
     frontier = cascade.tune(model, (0, 4), lambdas=np.array([0.0, 1e-3, 1e-2]), rng=0)
@@ -391,6 +391,14 @@ def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str:
                  (ranking.MatrixComparator(M), None, [0, 1, 2]), {"k": 2, "method": "maxwins"}),
         Template("fusion.inverse_search", __import__("llmcopula.fusion").fusion.inverse_search,
                  (logits, T, target), {"method": "mirror"}),
+        Template("fusion.anchor_mass", fusion.anchor_mass, (logits, np.array([0, 2])),
+                 accepts={"logits": ("empty",)}),  # no rows in, no rows out
+        Template("fusion.check_transfer", fusion.check_transfer, (T,)),
+        Template("fusion.coverage_advice", fusion.coverage_advice,
+                 (np.array([0.9, 0.2]), 0, 0.5)),
+        Template("fusion.fuse_relative", fusion.fuse_relative, (logits, [target, target], T)),
+        Template("selection.choose_aggregator", selection.choose_aggregator, (X_str, y_str),
+                 {"n_splits": 2, "n_repeats": 1, "rng": 0}),
         Template("fusion.DeePEnFusion.fit", _deepen, (),
                  {"tau": 100.0, "lr": 0.15, "n_steps": 5, "main": 0, "weights": "uniform",
                   "method": "lbfgs"}),
@@ -490,7 +498,8 @@ NOT_MUTATED: dict[str, str] = {
         "ranking.BubbleResult", "ranking.IntransitivityReport", "ranking.OrderSwapReport",
         "ranking.TopK", "ranking.VersusBaseline", "ranking.LoggedAnswer", "fusion.AnchorSet",
         "fusion.FusionDiagnostics", "fusion.FusionOutput", "fusion.GenerationResult",
-        "fusion.InverseResult", "fusion.TransferConditioning", "fusion.WeightFit"),
+        "fusion.InverseResult", "fusion.TransferConditioning", "fusion.WeightFit",
+        "selection.AggregatorChoice"),
         "a result record: built by the functions that return it, from checked input"),
     **dict.fromkeys((
         "copulas.BivariateCopula", "cascade.CalibratedChainModel", "cascade.MarginalDistribution",
@@ -512,6 +521,14 @@ NOT_MUTATED: dict[str, str] = {
     "fusion.FunctionLanguageModel": "wraps user callables; its output is checked where fused",
     "fusion.common_anchors": "token strings: any string is a token",
     "fusion.normalize_token": "one token string: any string is a token",
+    "fusion.TokenPieces": "wraps a user tokenizer and a vocabulary of strings",
+    "fusion.is_space_prefixed": "a vocabulary of strings",
+    "fusion.longest_anchor_prefix": "strings and anchor token strings",
+    "fusion.split_partial_word": "one prefix string",
+    "fusion.shared_prefix_transfer": "token strings; its optional embeddings go through "
+                                     "relative_representation (catalogued)",
+    "fusion.word_start_relative": "strings, and logits checked as fuse_logits' (catalogued); "
+                                  "not yet mutated here",
     "fusion.flip_rate": "reads FusionOutput records",
 }
 

@@ -227,8 +227,11 @@ class CalibratedChainModel(BaseEstimator, ABC):
         """
         self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
-        res = self.evaluate_quantile(self.to_quantile(thresholds, cas), cas,
-                                     approximation=approximation)
+        quantiles = self.to_quantile(thresholds, cas)
+        if quantiles.ndim == 2 and quantiles.shape[0] == 0:  # no threshold vectors: no values
+            return CascadePrediction(cascade=cas, accuracy=np.empty(0), cost=np.empty(0),
+                                     stage_probabilities=np.empty((0, len(cas))))
+        res = self.evaluate_quantile(quantiles, cas, approximation=approximation)
         return CascadePrediction(cascade=cas, accuracy=res.accuracy, cost=res.cost,
                                  stage_probabilities=res.stage_probabilities)
 

@@ -14,12 +14,17 @@ __all__ = ["check_cascade", "check_thresholds", "all_cascades"]
 def check_cascade(cascade: Sequence[int] | None, n_models: int) -> tuple[int, ...]:
     """Validate a cascade: a strictly increasing tuple of chain indices (``None``: the whole
     chain)."""
+    if isinstance(n_models, bool) or not isinstance(n_models, (int, np.integer)) or n_models < 1:
+        raise ValueError(f"n_models: a chain has at least one model, got {n_models!r}")
     if cascade is None:
         return tuple(range(n_models))
     try:
         idx = tuple(int(i) for i in cascade)
+        exact = all(float(i) == j for i, j in zip(cascade, idx))
     except (TypeError, ValueError):
         raise ValueError(f"cascade: expected a sequence of model indices, got {cascade!r}") from None
+    if not exact:
+        raise ValueError(f"cascade: model indices must be integers, got {list(cascade)!r}")
     if len(idx) == 0:
         raise ValueError("cascade: must contain at least one model")
     if any(i < 0 or i >= n_models for i in idx):
@@ -57,6 +62,8 @@ def check_thresholds(thresholds: ArrayLike, k: int, name: str = "thresholds"
     t = np.asarray(thresholds, dtype=np.float64)
     if t.ndim == 1:
         t = t[None, :]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: a cascade has at least one model, got {k!r}")
     if t.ndim != 2 or t.shape[1] != k - 1:
         raise ValueError(
             f"{name}: a cascade of {k} models needs {k - 1} thresholds per row, got shape "

@@ -61,9 +61,33 @@ def add_log_arguments(parser: argparse.ArgumentParser) -> None:
     cols.add_argument("--position-col", default="position")
 
 
+def _read_log(option: str, path: str, split: str, kwargs: dict[str, Any]) -> Any:
+    from .._cli_errors import for_file
+    from ..datasets import read_log
+
+    try:
+        return read_log(path, split=split, **kwargs)
+    except ValueError as exc:
+        raise for_file(option, path, exc) from None
+
+
+def _read_test(args: argparse.Namespace, train: Any, train_where: str,
+               kwargs: dict[str, Any]) -> Any:
+    """The ``--test`` log, if any, with the training log's models in the same order."""
+    from .._cli_errors import check_same_models
+
+    if not args.test:
+        return None
+    test = _read_log("--test", args.test, "test", kwargs)
+    check_same_models(test.models, train.models, where=f"--test {args.test}",
+                      reference_where=train_where)
+    return test
+
+
 def load_logs(args: argparse.Namespace):
     """(train, test or None, description) from the parsed data options."""
-    from ..datasets import list_benchmarks, load_benchmark, read_call_log, read_log
+    from .._cli_errors import UsageError, for_file
+    from ..datasets import list_benchmarks, load_benchmark, read_call_log
 
     call_log = getattr(args, "call_log", None)
     labels = getattr(args, "labels", None)
@@ -81,19 +105,36 @@ def load_logs(args: argparse.Namespace):
         for flag, value in (("--train", args.train), ("--benchmark", args.benchmark)):
             if value is not None:
                 raise ValueError(f"--call-log and {flag} are exclusive: train on one source")
-        data = read_call_log(call_log, labels, models=kwargs["models"],
-                             cost_col=args.cost_col, signal=args.signal)
+        if args.signal is None:
+            raise UsageError("--signal: required with --call-log, to pick the calibration: "
+                             "logprob (log-probability of the answer) or p_true "
+                             "(log-probability of a self-verification 'yes')")
+        try:
+            data = read_call_log(call_log, labels, models=kwargs["models"],
+                                 cost_col=args.cost_col, signal=args.signal)
+        except ValueError as exc:  # "calls: ..." / "labels: ...": name the option and the file
+            text = str(exc)
+            for name, option, path in (("calls", "--call-log", call_log),
+                                       ("labels", "--labels", labels)):
+                if text.startswith(f"{name}: "):
+                    raise for_file(option, path, ValueError(text.removeprefix(f"{name}: "))
+                                   ) from None
+            raise
+        test = _read_test(args, data.log, f"--call-log {call_log}", kwargs)
         print(f"llmcopula tune: call log {call_log}: {data.summary()}", file=sys.stderr)
-        test = read_log(args.test, split="test", **kwargs) if args.test else None
         return data.log, test, f"call log {call_log}"
     if args.train is not None:
         if args.benchmark is not None:
-            raise ValueError("--benchmark and --train are exclusive: use bundled data or files")
-        train = read_log(args.train, split="train", **kwargs)
-        test = read_log(args.test, split="test", **kwargs) if args.test else None
+            raise UsageError("--benchmark and --train are exclusive: use bundled data or files")
+        if args.signal is None:
+            raise UsageError("--signal: required with --train, to pick the calibration: "
+                             "logprob (log-probability of the answer) or p_true "
+                             "(log-probability of a self-verification 'yes')")
+        train = _read_log("--train", args.train, "train", kwargs)
+        test = _read_test(args, train, f"--train {args.train}", kwargs)
         return train, test, f"user log {args.train}"
     if args.test is not None:
-        raise ValueError("--test needs --train or --call-log")
+        raise UsageError("--test needs --train or --call-log")
     benchmark = args.benchmark or "mmlu"
     train = load_benchmark(benchmark, args.chain, split="train")
     table = list_benchmarks()
@@ -289,8 +330,13 @@ def _run(args: argparse.Namespace) -> int:
     from .methods import MethodOptions, get_method, run_method
 
     _check_policy_knobs(args)
-    train, test, where = load_logs(args)
     writing = args.write_policy is not None
+    options = MethodOptions(lambdas=args.lambdas,
+                            budgets=None if writing else args.budgets,
+                            n_lambdas=args.n_lambdas, family=args.family,
+                            approximation=args.approximation,
+                            model=args.joint_model)  # checked before any reading
+    train, test, where = load_logs(args)
     guarantee = args.confidence_level is not None
     budget_knob = float(args.budgets[0]) if writing and args.budgets is not None else None
     if budget_knob is not None:
@@ -301,10 +347,6 @@ def _run(args: argparse.Namespace) -> int:
         if budget_knob < min_cost * (1 - 1e-9):
             raise ValueError(f"--budget: {budget_knob:g} USD per million queries is below the "
                              f"cost of the first model {train.models[first]} ({min_cost:.4g})")
-    options = MethodOptions(lambdas=args.lambdas,
-                            budgets=None if writing else args.budgets,
-                            n_lambdas=args.n_lambdas, family=args.family,
-                            approximation=args.approximation, model=args.joint_model)
     fit_log = train
     if guarantee:
         result = learn_then_test(args.method, train, args.cascade,

@@ -111,7 +111,15 @@ def evaluate_frontier(frontier: Frontier, log: ChainLog, *,
             raise ValueError(f"model: expected a calibrated chain model, got "
                              f"{type(model).__name__}")
         if tuple(model.models_) != log.models:
-            raise ValueError("model: was fitted on other models than the log's")
+            fitted, have = list(model.models_), list(log.models)
+            detail = "; ".join(part for part in (
+                f"the log lacks {[m for m in fitted if m not in have]}"
+                if any(m not in have for m in fitted) else "",
+                f"the fit lacks {[m for m in have if m not in fitted]}"
+                if any(m not in fitted for m in have) else "") if part)
+            raise ValueError(f"log: its models {have} differ from the models the model was "
+                             f"fitted on {fitted}" + (f" ({detail})" if detail else
+                                                      " (another order)"))
         conf = model.calibrate(log)
     elif calibrators is not None:
         if len(calibrators) != log.n_models:
@@ -181,7 +189,24 @@ def error_cost_area(cost_a: ArrayLike, accuracy_a: ArrayLike, cost_b: ArrayLike,
 
 
 def percent_change(area_ours: ArrayLike, area_base: ArrayLike) -> FloatArray:
-    """100 · (A_ours − A_base) / A_base; negative values are improvements."""
+    """100 · (A_ours − A_base) / A_base; negative values are improvements.
+
+    Both areas must be finite and of equal shape (or one a scalar); ``area_base`` must be > 0
+    (a change relative to a zero area is undefined).
+    """
     ours = np.asarray(area_ours, dtype=np.float64)
     base = np.asarray(area_base, dtype=np.float64)
+    for name, arr in (("area_ours", ours), ("area_base", base)):
+        if arr.size == 0:
+            raise ValueError(f"{name}: empty")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name}: contains {int((~np.isfinite(arr)).sum())} non-finite "
+                             "value(s)")
+    if ours.shape != base.shape and ours.ndim and base.ndim:
+        # broadcasting (n, 1) against (n,) would silently give an (n, n) table
+        raise ValueError(f"area_ours, area_base: expected equal shapes (or one scalar), got "
+                         f"{ours.shape} and {base.shape}")
+    if (base <= 0).any():
+        raise ValueError("area_base: must be > 0 (the change relative to a zero area is "
+                         "undefined)")
     return 100.0 * (ours - base) / base

@@ -141,6 +141,10 @@ def frontier_intervals(frontier: Frontier, train: ChainLog, *,
     if not 0.0 < level < 1.0:
         raise ValueError(f"level: must lie in (0, 1), got {level}")
     n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=2)
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
+                               or n_jobs == 0):
+        raise ValueError(f"n_jobs: expected None or a non-zero integer (-1: all cores), got "
+                         f"{n_jobs!r}")
     missing = [m for m in frontier.models if m not in train.models]
     if missing:
         raise ValueError(f"train: lacks the frontier's models {missing}")

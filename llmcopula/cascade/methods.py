@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_positive_int
 from ..calibration import Calibrator
 from ..datasets import ChainLog
 from .base import CalibratedChainModel, fit_log_calibrators
@@ -71,6 +72,35 @@ class MethodOptions:
     n_calls: int | None = None
     acq_optimizer: str = "auto"
     model: str | None = None
+
+    def __post_init__(self) -> None:
+        # Checked here, before any fitting: a bad option fails at once, not after the fit.
+        from ..copulas import FAMILY_NAMES
+
+        check_positive_int(self.n_lambdas, "n_lambdas")
+        if self.n_calls is not None:
+            check_positive_int(self.n_calls, "n_calls")
+        for name in ("lambdas", "budgets"):
+            values = getattr(self, name)
+            if values is None:
+                continue
+            arr = np.asarray(values, dtype=np.float64)
+            if arr.ndim != 1 or arr.size == 0:
+                raise ValueError(f"{name}: expected a non-empty list of numbers, got {values!r}")
+            bad = ~np.isfinite(arr) | (arr < 0 if name == "lambdas" else arr <= 0)
+            if bad.any():
+                need = "finite and >= 0" if name == "lambdas" else "finite and > 0"
+                raise ValueError(f"{name}: every value must be {need}, got "
+                                 f"{arr[bad].tolist()}")
+        if self.family != "auto" and self.family not in FAMILY_NAMES:
+            raise ValueError(f"family: expected 'auto' or one of {list(FAMILY_NAMES)}, got "
+                             f"{self.family!r}")
+        if self.acq_optimizer not in ("auto", "sampling", "lbfgs"):
+            raise ValueError("acq_optimizer: expected 'auto', 'sampling' or 'lbfgs', got "
+                             f"{self.acq_optimizer!r}")
+        if self.approximation not in ("exact", "event-markov"):
+            raise ValueError("approximation: expected 'exact' or 'event-markov', got "
+                             f"{self.approximation!r}")
 
 
 _DEFAULTS = MethodOptions()

@@ -111,6 +111,8 @@ class MarkovCopulaModel(CalibratedChainModel):
             raise ValueError(
                 f"approximation: expected one of {_APPROXIMATIONS}, got {self.approximation!r}"
             )
+        for name in ("n_cells", "min_atom_count", "max_components"):
+            check_positive_int(getattr(self, name), name)
 
     def fit(self, log: ChainLog) -> MarkovCopulaModel:
         """Fit calibrators and marginals for every model of ``log``; pair copulas are fitted

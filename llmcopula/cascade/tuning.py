@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy.stats import qmc
 
-from .._validation import check_rng
+from .._validation import check_positive_int, check_rng
 from .base import CalibratedChainModel, check_chain_model
 from .cascades import check_cascade
 from .frontier import Frontier
@@ -47,7 +47,16 @@ def default_lambdas(costs: FloatArray, n: int = 30, *, span: float = 1e-5) -> Fl
     (c_2: cost of the second stage), so for λ >= 1/c_2 answering everything at stage 1 is
     optimal; the grid spans ``[span/c_2, 1/c_2]``.
     """
-    lam_max = 1.0 / max(float(costs[1]), 1e-12)
+    c = np.asarray(costs, dtype=np.float64)
+    if c.ndim != 1 or c.size < 2:
+        raise ValueError(f"costs: expected the costs of a cascade's stages, a 1-d array of at "
+                         f"least 2 values, got shape {c.shape}")
+    if not np.isfinite(c).all() or (c < 0).any():
+        raise ValueError(f"costs: must be finite and >= 0, got {c.tolist()}")
+    n = check_positive_int(n, "n")
+    if not (np.isfinite(span) and 0 < span < 1):
+        raise ValueError(f"span: must lie in (0, 1), got {span!r}")
+    lam_max = 1.0 / max(float(c[1]), 1e-12)
     return np.concatenate([[0.0], np.geomspace(lam_max * span, lam_max, n - 1)])
 
 
@@ -206,6 +215,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     """
     model = check_chain_model(model)
     cas = check_cascade(cascade, len(model.models_))
+    n_lambdas = check_positive_int(n_lambdas, "n_lambdas")
     costs = model.costs_[list(cas)]
     # Explore and optimise (scan, λ path, refinement) on a coarse discretisation; predictions
     # and atom snapping use the model's own: the coarse optimum is within the discretisation

@@ -19,11 +19,12 @@ from .independence import IndependenceCopula
 __all__ = ["BivariateCopula", "IndependenceCopula"]
 __all__ += ["ClaytonCopula", "FrankCopula", "GumbelCopula"]
 
-from .fitting import CopulaFit, fit_copula  # noqa: E402
+from .fitting import CopulaFit, DegenerateFitWarning, fit_copula  # noqa: E402
 from .pseudo_observations import pseudo_observations  # noqa: E402
 from .selection import select_copula  # noqa: E402
 
-__all__ += ["CopulaFit", "fit_copula", "pseudo_observations", "select_copula"]
+__all__ += ["CopulaFit", "DegenerateFitWarning", "fit_copula", "pseudo_observations",
+            "select_copula"]
 
 from .gaussian import GaussianCopula  # noqa: E402
 from .student import StudentTCopula  # noqa: E402

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
+from scipy import linalg, special
 
 FloatArray = NDArray[np.float64]
 
@@ -271,9 +271,25 @@ def _bvt_dunnett_sobel(h: FloatArray, k: FloatArray, rho: FloatArray, nu: int) -
 
 @lru_cache(maxsize=64)
 def _gauss_jacobi01(n: int, beta: float) -> tuple[FloatArray, FloatArray]:
-    """Nodes and weights on [0, 1] for the weight w^beta."""
-    x, w = special.roots_jacobi(n, 0.0, beta)
-    return (x + 1.0) / 2.0, w / 2.0 ** (beta + 1.0)
+    """Nodes and weights on [0, 1] for the weight t^beta, any beta > -1.
+
+    Golub–Welsch on the Jacobi matrix of the Jacobi polynomials P^(0, beta), with the weights
+    normalised to ``∫_0^1 t^beta dt = 1/(beta + 1)``. ``scipy.special.roots_jacobi`` scales its
+    weights by ``2^(beta + 1)``, which overflows for beta above about 1023 (df above 1024).
+    """
+    a = 0.0
+    k = np.arange(n, dtype=np.float64)
+    s = 2.0 * k + a + beta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diag = np.where(s * (s + 2.0) == 0.0, (beta - a) / (a + beta + 2.0),
+                        (beta**2 - a**2) / (s * (s + 2.0)))
+    j = np.arange(1, n, dtype=np.float64)
+    sj = 2.0 * j + a + beta
+    off = np.sqrt(4.0 * j * (j + a) * (j + beta) * (j + a + beta)
+                  / (sj**2 * (sj + 1.0) * (sj - 1.0)))
+    x, vectors = linalg.eigh_tridiagonal(diag, off)
+    weights = vectors[0] ** 2 / (beta + 1.0)
+    return (x + 1.0) / 2.0, weights
 
 
 def _bvt_quadrature(h: FloatArray, k: FloatArray, rho: FloatArray, df: FloatArray) -> FloatArray:
@@ -306,15 +322,13 @@ def _bvt_quad_one_df(h: FloatArray, k: FloatArray, rho: FloatArray, nu: float) -
          (phi_star[:, None] + offsets[::-1]), phi_h[:, None]],
         axis=1,
     )
+    if nu > 30.0:
+        # For large ν the weight sin(φ)^(ν-1) is a bump of width ~1/√ν that peaks at π/2,
+        # just past φ_h: panels shrinking geometrically towards φ_h resolve it.
+        first = 0.25 / np.sqrt(nu)
+        widths = first * 2.0 ** np.arange(int(np.ceil(np.log2(np.pi / 2.0 / first))) + 1)
+        cuts = np.concatenate([cuts, phi_h[:, None] - widths], axis=1)
     cuts = np.sort(np.clip(cuts, 0.0, phi_h[:, None]), axis=1)
-
-    def integrand_over_weight(phi: FloatArray) -> FloatArray:
-        # c_ν (sin φ / φ)^{ν-1} T_{ν+1}(...); the factor φ^{ν-1} is in the quadrature weight.
-        s = np.sin(phi)
-        arg = kappa * (k * s / snu + rho * np.cos(phi))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(phi > 0, s / phi, 1.0)
-        return np.exp(log_c + (nu - 1.0) * np.log(ratio)) * special.stdtr(nu + 1.0, arg)
 
     # First panel, from 0 to the first positive cut: Gauss–Jacobi with weight φ^{ν-1}.
     t, w = _gauss_jacobi01(_T_NODES, nu - 1.0)
@@ -324,9 +338,17 @@ def _bvt_quad_one_df(h: FloatArray, k: FloatArray, rho: FloatArray, nu: float) -
     end = np.minimum(end, phi_h)
     cuts = np.maximum(cuts, end[:, None])
     total = np.zeros(h.shape)
+    log_end = np.log(end)
     for ti, wi in zip(t, w):
-        total += wi * integrand_over_weight(end * ti)
-    total *= end**nu
+        # wi · c (sin φ/φ)^(ν-1) T(...) · end^ν, summed in log space: end^ν alone overflows
+        # for large ν while (sin φ/φ)^(ν-1) underflows.
+        phi = end * ti
+        s = np.sin(phi)
+        arg = kappa * (k * s / snu + rho * np.cos(phi))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(phi > 0, s / phi, 1.0)
+        total += np.exp(np.log(wi) + log_c + (nu - 1.0) * np.log(ratio) + nu * log_end) \
+            * special.stdtr(nu + 1.0, arg)
     tl, wl = _gauss_legendre01(_T_NODES)
     for j in range(1, cuts.shape[1] - 1):
         lo, width = cuts[:, j], cuts[:, j + 1] - cuts[:, j]

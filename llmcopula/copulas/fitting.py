@@ -4,6 +4,7 @@ of Kendall's tau, with log-likelihood, AIC, BIC and standard errors."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from ._base import BivariateCopula
 from .registry import _build as _make
 from .registry import get_family
 
-__all__ = ["CopulaFit", "fit_copula"]
+__all__ = ["CopulaFit", "fit_copula", "DegenerateFitWarning"]
 
 FloatArray = NDArray[np.float64]
 
@@ -54,7 +55,10 @@ class CopulaFit:
     method : {"mle", "itau"}
         Estimation method.
     converged : bool
-        Whether the optimiser reported convergence (always True for ``"itau"``).
+        Whether the optimiser reported convergence at an interior point. False also when the
+        dependence parameter ends at its strong-dependence bound (data more dependent than the
+        family can express, such as identical columns; a :class:`DegenerateFitWarning` says
+        so), for ``"mle"`` and ``"itau"`` alike.
     n_params : int
         Number of estimated parameters ``k``.
     candidates : tuple of CopulaFit
@@ -275,7 +279,8 @@ def _fit_family(
     if method == "itau":
         copula = _make(cls, start, rotation)
         se = _itau_se(cls, rotation, start, tau, u, uc)
-        return _result(copula, _loglik(copula, uc), se, n, method, True)
+        converged = not _degenerate(cls, rotation, start, tau)
+        return _result(copula, _loglik(copula, uc), se, n, method, converged)
 
     if k == 1:
         params, converged = _mle_scalar(cls, rotation, start[0], tau, uc)
@@ -283,7 +288,42 @@ def _fit_family(
         params, converged = _mle_vector(cls, rotation, start, uc)
     copula = _make(cls, params, rotation)
     se = _hessian_se(cls, rotation, params, uc)
+    converged = converged and not _degenerate(cls, rotation, params, tau)
     return _result(copula, _loglik(copula, uc), se, n, method, converged)
+
+
+def _degenerate(cls: type[BivariateCopula], rotation: int, params: tuple[float, ...],
+                tau: float, *, argument: str = "u", tail: str = "; converged=False",
+                stacklevel: int = 4) -> bool:
+    """Warn and return True when the fit sits at the strong-dependence bound."""
+    if not _at_dependence_bound(cls, rotation, params):
+        return False
+    warnings.warn(
+        f"{argument}: the {cls.family} fit stopped at the bound of its dependence parameter "
+        f"({cls.param_names[0]} = {params[0]:.6g}, Kendall's tau of the data {tau:.4g}): "
+        "the data are more dependent than the family can express (for instance identical "
+        f"columns), so the estimate is the bound, not a maximum{tail}",
+        DegenerateFitWarning, stacklevel=stacklevel)
+    return True
+
+
+class DegenerateFitWarning(UserWarning):
+    """A copula fit that stopped at the strong-dependence bound of its parameter space: the
+    data are (nearly) comonotone or countermonotone, and the fit reports ``converged=False``."""
+
+
+def _at_dependence_bound(cls: type[BivariateCopula], rotation: int,
+                         params: tuple[float, ...]) -> bool:
+    """Whether the dependence parameter sits at the bound where the family's |tau| is
+    largest (a bound that means independence, such as Gumbel's theta = 1, does not count:
+    fitting a family to data of the other sign legitimately ends there)."""
+    if not params:  # the independence copula has no parameter, hence no bound
+        return False
+    lo, hi = cls.param_bounds()[0]
+    others = tuple(params[1:])
+    taus = [abs(float(_make(cls, (b, *others), rotation).tau)) for b in (lo, hi)]
+    strong = [b for b, t in zip((lo, hi), taus) if t >= max(taus) - 1e-9 and t >= 0.5]
+    return any(abs(params[0] - b) <= 1e-5 * max(1.0, abs(b)) for b in strong)
 
 
 def _result(

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from ._base import BivariateCopula
+from .fitting import _degenerate
 from .registry import FAMILY_NAMES, family_info, make_copula
 
 __all__ = ["UniformIntervals", "PairCopulaFit", "fit_pair_copula", "AUTO_FAMILIES"]
@@ -59,6 +60,22 @@ class UniformIntervals:
 
     lo: FloatArray
     hi: FloatArray
+
+    def __post_init__(self) -> None:
+        lo = np.asarray(self.lo, dtype=np.float64)
+        hi = np.asarray(self.hi, dtype=np.float64)
+        for name, arr in (("lo", lo), ("hi", hi)):
+            if arr.ndim != 1 or arr.size == 0:
+                raise ValueError(f"{name}: expected a non-empty 1-d array, got shape {arr.shape}")
+            if not np.isfinite(arr).all() or (arr < 0).any() or (arr > 1).any():
+                raise ValueError(f"{name}: values must be finite and lie in [0, 1]")
+        if lo.shape != hi.shape:
+            raise ValueError(f"hi: expected shape {lo.shape} like lo, got {hi.shape}")
+        if (lo > hi).any():
+            raise ValueError(f"lo, hi: lo must be <= hi, violated at {int((lo > hi).sum())} "
+                             "observation(s)")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
 
     @property
     def is_atom(self) -> NDArray[np.bool_]:
@@ -189,5 +206,7 @@ def fit_pair_copula(a: UniformIntervals, b: UniformIntervals, *, family: str = "
         results.append((2 * k - 2 * ll, cop, ll, name, rotation))
     results.sort(key=lambda r: r[0])
     aic, cop, ll, _, _ = results[0]
+    _degenerate(type(cop), cop.rotation, cop.params, tau, argument="a, b", tail="",
+                stacklevel=3)
     table = tuple((name, rot, float(aic_)) for aic_, _, _, name, rot in results)
     return PairCopulaFit(copula=cop, loglik=ll, aic=aic, n=n, candidates=table)

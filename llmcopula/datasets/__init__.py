@@ -18,7 +18,7 @@ from llmcopula.datasets.benchmarks import (
 )
 from llmcopula.datasets.call_logs import CallLogData, read_call_log
 from llmcopula.datasets.chain_log import ChainLog
-from llmcopula.datasets.logs import read_log
+from llmcopula.datasets.logs import read_log, read_table
 
 __all__ = [
     "SIGNALS",
@@ -31,4 +31,5 @@ __all__ = [
     "load_questions",
     "read_call_log",
     "read_log",
+    "read_table",
 ]

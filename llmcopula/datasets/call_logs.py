@@ -12,14 +12,13 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from llmcopula.datasets.chain_log import ChainLog
-from llmcopula.datasets.logs import read_log
+from llmcopula.datasets.logs import read_log, read_table
 
 __all__ = ["CallLogData", "read_call_log"]
 
@@ -66,15 +65,10 @@ def _read(source: Any, name: str, text_cols: Sequence[str]) -> pd.DataFrame:
         return source.copy()
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError(f"{name}: expected a path or a DataFrame, got {type(source).__name__}")
-    p = Path(source)
-    if not p.is_file():
-        raise ValueError(f"{name}: {p}: no such file")
-    if p.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    try:
-        return pd.read_csv(p, keep_default_na=False, dtype={c: str for c in text_cols})
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{name}: {p}: cannot be read as CSV ({exc})") from None
+    try:  # every way a file can be unreadable (gzip, encoding, Parquet) is named there
+        return read_table(source, tuple(text_cols))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {str(exc).removeprefix('source: ')}") from None
 
 
 def read_call_log(calls: str | os.PathLike[str] | pd.DataFrame,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from llmcopula.datasets._checks import (
 )
 from llmcopula.datasets.chain_log import ChainLog
 
-__all__ = ["read_log"]
+__all__ = ["read_log", "read_table"]
 
 _SHOW = 5
 
@@ -119,6 +121,25 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
     ([['X', 'Y'], ['Z', 'Z']], True)
     """
     frame = _read_table(source, (model_col, answer_col, reference_col))
+    if isinstance(source, pd.DataFrame):
+        return _log_from_frame(frame, query_col, model_col, confidence_col, correct_col,
+                               cost_col, answer_col, reference_col, position_col, models,
+                               signal, benchmark, split)
+    try:
+        return _log_from_frame(frame, query_col, model_col, confidence_col, correct_col,
+                               cost_col, answer_col, reference_col, position_col, models,
+                               signal, benchmark, split)
+    except ValueError as exc:  # name the file: the message names the column, row or query
+        message = str(exc).removeprefix("source: ")
+        raise ValueError(f"source: {source}: {message}") from None
+
+
+def _log_from_frame(frame: pd.DataFrame, query_col: str, model_col: str,
+                    confidence_col: str | None, correct_col: str, cost_col: str | None,
+                    answer_col: str | None, reference_col: str | None, position_col: str,
+                    models: Sequence[str] | None, signal: str | None, benchmark: str | None,
+                    split: str | None) -> ChainLog:
+    signal = check_signal(signal)
     if len(frame) == 0:
         raise ValueError("source: the table has no rows")
     answer_col = _optional_column(frame, answer_col, "answer_col", "answer")
@@ -157,6 +178,12 @@ def read_log(source: str | os.PathLike[str] | pd.DataFrame, *, query_col: str = 
         if bad.any():
             raise ValueError(describe_bad(confidence_col, "are NaN or not numbers", bad,
                                           conf_raw, locate))
+        if signal is not None:
+            positive = conf > 0
+            if positive.any():
+                raise ValueError(describe_bad(
+                    confidence_col, f"are > 0, but a {signal!r} signal is a log-probability "
+                    "(<= 0; -inf allowed)", positive, conf_raw, locate))
     corr_raw = frame[correct_col].to_numpy()
     corr, bad = coerce_correct(corr_raw)
     if bad.any():
@@ -200,17 +227,101 @@ def _read_table(source: Any, text_cols: tuple[str | None, ...]) -> pd.DataFrame:
     if not isinstance(source, (str, os.PathLike)):
         raise ValueError("source: expected a path to a CSV/Parquet file or a pandas DataFrame, "
                          f"got {type(source).__name__}")
-    path = Path(source)
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes[-1:] in (["parquet"], [".parquet"], [".pq"]):
-        return pd.read_parquet(path)
-    if suffixes[-1:] == [".csv"] or suffixes[-2:] == [".csv", ".gz"]:
-        # keep_default_na=False: answers such as "None" or "NA" are data, not missing values.
-        # Text columns are read as text so that numeric-looking answers (GSM8K) and model names
-        # keep their spelling ("007" stays "007").
-        return pd.read_csv(path, keep_default_na=False, dtype={c: str for c in text_cols if c})
-    raise ValueError(f"source: unsupported file type {path.name!r}; expected .csv, .csv.gz, "
-                     ".parquet or .pq")
+    return read_table(source, text_cols)
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+
+
+def read_table(path: str | os.PathLike[str], text_cols: tuple[str | None, ...] = ()
+               ) -> pd.DataFrame:
+    """Read a CSV (``.csv``, gzip-compressed ``.csv.gz``) or Parquet (``.parquet``, ``.pq``)
+    table, turning every way a file can be unreadable into a ``ValueError`` that names it.
+
+    CSV is read as UTF-8 (a byte-order mark is skipped) with ``keep_default_na=False``, so that
+    answers such as ``"None"`` or ``"NA"`` stay strings; the columns in ``text_cols`` are read
+    as text so that numeric-looking answers and names keep their spelling (``"007"``).
+
+    Raises
+    ------
+    ValueError
+        ``source: <path>: <why>`` for a path that does not exist or is a folder, an empty
+        (0-byte) file, an unsupported suffix, a ``.gz`` file that is not gzip-compressed or
+        is truncated, bytes that are not UTF-8, text that is not CSV, or a damaged Parquet
+        file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "empty.csv").write_bytes(b"")
+    0
+    >>> read_table(folder / "empty.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: source: .../empty.csv: the file is empty (0 bytes)
+    """
+    where = f"source: {path}"
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    is_parquet = suffixes[-1:] in ([".parquet"], [".pq"])
+    is_gz = suffixes[-2:] == [".csv", ".gz"]
+    if p.is_dir():
+        raise ValueError(f"{where}: is a folder, not a file")
+    if not (is_parquet or is_gz or suffixes[-1:] == [".csv"]):
+        raise ValueError(f"source: unsupported file type {p.name!r}; expected .csv, .csv.gz, "
+                         ".parquet or .pq")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise ValueError(f"{where}: {_os_reason(exc)}") from None
+    if not head:
+        raise ValueError(f"{where}: the file is empty (0 bytes)")
+    if is_gz and not head.startswith(_GZIP_MAGIC):
+        raise ValueError(f"{where}: not gzip-compressed although its name ends in .gz "
+                         "(rename it to .csv, or compress it)")
+    if is_parquet:
+        if head != _PARQUET_MAGIC:
+            raise ValueError(f"{where}: not a Parquet file (it does not start with PAR1)")
+        try:
+            return pd.read_parquet(p)
+        except ImportError as exc:
+            raise ValueError(f"{where}: reading Parquet needs pyarrow: pip install "
+                             f"'llmcopula[parquet]' ({exc})") from None
+        except Exception as exc:  # pyarrow's errors have no common public base class
+            reason = " ".join(str(exc).split())[:200]
+            raise ValueError(f"{where}: not a readable Parquet file ({reason})") from None
+    try:
+        return pd.read_csv(p, keep_default_na=False, encoding="utf-8-sig",
+                           compression="gzip" if is_gz else None,
+                           dtype={c: str for c in text_cols if c})
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                         f"offset {exc.start}); save it as UTF-8") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{where}: the gzip data are damaged or cut short ({exc}); copy or "
+                         "compress the file again") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{where}: no columns (the file holds no CSV header)") from None
+    except pd.errors.ParserError as exc:
+        reason = " ".join(str(exc).split())
+        raise ValueError(f"{where}: not a well-formed CSV table ({reason})") from None
+    except OSError as exc:
+        raise ValueError(f"{where}: {_os_reason(exc)}") from None
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    if isinstance(exc, NotADirectoryError):
+        return "a part of the path is a file, not a folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or type(exc).__name__
 
 
 def _optional_column(frame: pd.DataFrame, col: str | None, arg: str, default: str) -> str | None:

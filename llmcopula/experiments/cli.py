@@ -7,6 +7,8 @@ import shlex
 import sys
 from typing import Any
 
+from .._cli_errors import EXIT_FAILED
+
 __all__ = ["add_parser", "run"]
 
 
@@ -80,4 +82,12 @@ def run(args: argparse.Namespace) -> int:
     head = result.get("headline")
     if head is not None and not head.empty:
         print(head.to_string(index=False))
+    if c["failed"]:
+        failures = result.get("failures")
+        first = ""
+        if failures is not None and len(failures):
+            first = f"; first: {failures['task_id'].iloc[0]}: {failures['error'].iloc[0]}"
+        print(f"llmcopula reproduce: {c['failed']} of {c['run']} task(s) failed{first}; all "
+              f"in {args.output_dir}/failures.csv", file=sys.stderr)
+        return EXIT_FAILED
     return 0

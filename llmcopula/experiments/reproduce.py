@@ -44,6 +44,8 @@ def reproduce(*, benchmarks=DEFAULT_BENCHMARKS, chains=("llama", "qwen_oai"),
     :func:`analyse`).
     """
     cfg = ReproduceConfig() if config is None else config
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs: expected a non-zero integer (-1: all cores), got {n_jobs!r}")
     n_train = [str(n) for n in n_train]
     tasks = make_tasks(list(benchmarks), list(chains), list(methods), n_train, seeds, cfg,
                        k_min=k_min, cascades=cascades)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import check_positive_int, check_rng
 from ..cascade.methods import Fitted, MethodOptions, get_method, method_names
 from ..datasets import ChainLog, load_benchmark
 
@@ -49,6 +50,12 @@ class ReproduceConfig:
     bo_acq_optimizer: str = "auto"
     family: str = "gumbel"
     base_seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Bad options fail here, once, rather than in every task of the sweep.
+        MethodOptions(n_lambdas=self.n_lambdas, n_calls=self.bo_calls, family=self.family,
+                      acq_optimizer=self.bo_acq_optimizer)
+        check_rng(self.base_seed)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,19 +119,50 @@ def make_tasks(benchmarks: list[str], chains: list[str], methods: list[str],
     ``n_train="all"``, and serves as the reference for every n.
     """
     from ..cascade import all_cascades
+    from ..datasets import list_benchmarks
 
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise ValueError(f"methods: unknown {bad}; expected some of {list(METHODS)}")
-    if seeds < 1:
+    if not methods:
+        raise ValueError("methods: none given")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ValueError(f"seeds: must be >= 1, got {seeds}")
+    k_min = check_positive_int(k_min, "k_min")
+    for name, values in (("benchmarks", benchmarks), ("chains", chains), ("n_train", n_train)):
+        if not values:
+            raise ValueError(f"{name}: none given")
+    table = list_benchmarks()
+    for b in benchmarks:
+        load_benchmark(b, chains[0], split="train")  # an unknown name fails here, with the list
+        if not ((table["benchmark"] == b) & (table["split"] == "test")).any():
+            with_test = sorted(set(table.loc[table["split"] == "test", "benchmark"]))
+            raise ValueError(f"benchmarks: {b!r} has no test split, and every method is scored "
+                             f"on the test split; choose among {with_test}")
+    for n in n_train:
+        if n != ALL_N and not (str(n).isdigit() and int(n) >= 2):
+            raise ValueError(f"n_train: each size must be an integer >= 2 or 'all', got {n!r}")
     tasks = []
     for b in benchmarks:
         for c in chains:
-            n_models = load_benchmark(b, c, split="train").n_models
+            train = load_benchmark(b, c, split="train")
+            n_models, n_total = train.n_models, train.n_queries
+            too_big = [n for n in n_train if n != ALL_N and int(n) > n_total]
+            if too_big:
+                raise ValueError(f"n_train: {too_big} exceed the {n_total} training queries of "
+                                 f"{b} / {c}")
+            if cascades is not None:
+                for cas in cascades:
+                    _check_sweep_cascade(cas, n_models, f"{b} / {c}")
             cas_list = [cas for cas in all_cascades(n_models) if len(cas) >= k_min]
             if cascades is not None:
                 cas_list = [cas for cas in cas_list if cas in set(cascades)]
+            if not cas_list:
+                why = (f"none of the cascades {['-'.join(map(str, c)) for c in cascades]} has "
+                       f"{k_min} or more models" if cascades is not None else
+                       f"{b} / {c} has {n_models} models, so no cascade has {k_min} or more")
+                raise ValueError(f"{'cascades' if cascades is not None else 'k_min'}: no task "
+                                 f"to run: {why}")
             for n in n_train:
                 for s in range(1 if n == ALL_N else seeds):
                     for cas in cas_list:
@@ -135,6 +173,18 @@ def make_tasks(benchmarks: list[str], chains: list[str], methods: list[str],
             if "oracle" in methods and ALL_N not in n_train:
                 tasks.extend(Task(b, c, ALL_N, 0, cas, "oracle", config) for cas in cas_list)
     return tasks
+
+
+def _check_sweep_cascade(cas: tuple[int, ...], n_models: int, where: str) -> None:
+    text = "-".join(map(str, cas))
+    if len(cas) < 1:
+        raise ValueError("cascades: an empty cascade")
+    if any(i < 0 or i >= n_models for i in cas):
+        raise ValueError(f"cascades: {text} has indices outside 0..{n_models - 1} ({where} has "
+                         f"{n_models} models)")
+    if any(b <= a for a, b in zip(cas[:-1], cas[1:])):
+        raise ValueError(f"cascades: {text} is not a cascade; indices must increase along the "
+                         "chain, e.g. 0-2-4")
 
 
 # Shared fits of the latest training subsamples of this process (tasks arrive grouped).

@@ -23,7 +23,7 @@ def check_weights(weights: ArrayLike | None, n_models: int, name: str = "weights
     array([0.25, 0.75])
     """
     if n_models < 1:
-        raise ValueError(f"{name}: need at least one model, got {n_models}")
+        raise ValueError(f"n_models: need at least one model, got {n_models}")
     if weights is None:
         return np.full(n_models, 1.0 / n_models)
     w = check_finite_array(weights, name, ndim=1)

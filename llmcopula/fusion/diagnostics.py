@@ -31,7 +31,7 @@ from scipy.special import log_softmax
 
 from .._validation import check_finite_array
 from .fuse import FusionOutput
-from .transfer import check_transfer, relative_representation
+from .transfer import _check_anchor_idx, check_transfer, relative_representation
 
 __all__ = [
     "FusionCoverageWarning",
@@ -96,7 +96,9 @@ def transfer_conditioning(transfer: ArrayLike, anchor_idx: ArrayLike) -> Transfe
     T = check_transfer(transfer)
     if sp.issparse(T):
         T = T.toarray()
-    idx = np.asarray(anchor_idx, dtype=np.intp)
+    if T.size == 0:
+        raise ValueError(f"transfer: empty, shape {T.shape}")
+    idx = _check_anchor_idx(anchor_idx, T.shape[0])
     if idx.shape != (T.shape[1],):
         raise ValueError(
             f"anchor_idx: expected {T.shape[1]} ids (one per anchor column), got shape {idx.shape}"
@@ -140,14 +142,23 @@ def anchor_consistency(embeddings: Sequence[ArrayLike], anchor_indices: Sequence
     >>> bool(np.allclose(anchor_consistency([E, E @ Q], [np.arange(5), np.arange(5)]), 1.0))
     True
     """
+    if len(embeddings) == 0:
+        raise ValueError("embeddings: need at least one model's embedding matrix")
     if len(embeddings) != len(anchor_indices):
         raise ValueError(
             f"anchor_indices: expected {len(embeddings)} index arrays, got {len(anchor_indices)}"
         )
     blocks = []
-    for E, idx in zip(embeddings, anchor_indices):
+    for m, (E, idx) in enumerate(zip(embeddings, anchor_indices)):
         ix = np.asarray(idx)
-        blocks.append(relative_representation(E, ix)[ix])
+        try:
+            blocks.append(relative_representation(E, ix)[ix])
+        except ValueError as exc:  # name the model's entry of the argument lists
+            text = str(exc)
+            for name, entry in (("anchor_idx", "anchor_indices"), ("embeddings", "embeddings")):
+                if text.startswith(f"{name}:"):
+                    text = f"{entry}[{m}]:" + text[len(name) + 1:]
+            raise ValueError(text) from None
     n_anchors = blocks[0].shape[0]
     if any(b.shape != (n_anchors, n_anchors) for b in blocks):
         raise ValueError("anchor_indices: every model must list the same number of anchors")
@@ -209,7 +220,8 @@ def anchor_mass(logits: ArrayLike, anchor_idx: ArrayLike) -> NDArray[np.float64]
         raise ValueError(
             f"anchor_idx: expected a 1-d array of integer ids for logits of shape {z.shape}")
     if idx.size and (idx.min() < 0 or idx.max() >= z.shape[-1]):
-        raise ValueError(f"anchor_idx: ids must lie in [0, {z.shape[-1]})")
+        raise ValueError(f"anchor_idx: ids must lie in [0, {z.shape[-1]}), the vocabulary "
+                         f"size on the last axis of logits (shape {z.shape})")
     return np.exp(log_softmax(z, axis=-1)[..., idx]).sum(axis=-1)
 
 
@@ -227,6 +239,11 @@ def coverage_advice(masses: ArrayLike, main: int, threshold: float) -> str | Non
     True
     """
     m = check_finite_array(masses, "masses", ndim=1)
+    if m.size == 0:
+        raise ValueError("masses: empty; expected one mean anchor mass per model")
+    threshold = float(threshold)
+    if not 0.0 <= threshold <= 1.0:  # also NaN
+        raise ValueError(f"threshold: must lie in [0, 1], got {threshold}")
     if not 0 <= main < m.size:
         raise ValueError(f"main: must index one of the {m.size} models, got {main}")
     if m[main] >= threshold:

@@ -84,6 +84,9 @@ def _check_inputs(logits: Sequence[ArrayLike | None], transfers: Sequence[ArrayL
     if logits[main] is None:
         raise ValueError(f"logits: the main model's (index {main}) logits are missing")
     Ts = [check_transfer(T, f"transfers[{m}]") for m, T in enumerate(transfers)]
+    for m, T in enumerate(Ts):
+        if 0 in T.shape:
+            raise ValueError(f"transfers[{m}]: empty, shape {T.shape}; expected (|V|, |A|)")
     n_anchors = Ts[main].shape[1]
     zs: list[NDArray[np.float64] | None] = []
     lead = None
@@ -248,6 +251,8 @@ def fuse_relative(main_logits: ArrayLike, relatives: Sequence[ArrayLike],
     (0, 1)
     """
     z_main = check_finite_array(main_logits, "main_logits")
+    if z_main.size == 0:
+        raise ValueError(f"main_logits: empty, shape {z_main.shape}")
     T = check_transfer(main_transfer, "main_transfer")
     if z_main.ndim == 0 or z_main.shape[-1] != T.shape[0]:
         raise ValueError(

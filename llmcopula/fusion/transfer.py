@@ -283,6 +283,8 @@ def check_transfer(transfer: Any, name: str = "transfer") -> Transfer:
     else:
         T = check_finite_array(transfer, name, ndim=2)
         values = T
+    if 0 in T.shape:
+        raise ValueError(f"{name}: empty, shape {T.shape}; expected (|V|, |A|)")
     if (values < 0).any():
         raise ValueError(f"{name}: must be non-negative (a row-stochastic matrix)")
     return T

@@ -93,7 +93,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    from llmcopula.datasets import list_benchmarks, load_pool, read_log
+    from llmcopula._cli_errors import for_file
+    from llmcopula.datasets import list_benchmarks, load_pool, read_log, read_table
 
     if args.train is not None:
         if args.benchmark is not None:
@@ -108,16 +109,12 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
             if path is None:
                 logs.append(None)
                 continue
-            lower = path.lower()
-            if not lower.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
-                raise ValueError(f"{flag}: unsupported file type {path!r}; expected .csv, "
-                                 ".csv.gz, .parquet or .pq")
-            frame = (pd.read_parquet(path) if lower.endswith((".parquet", ".pq")) else
-                     pd.read_csv(path, keep_default_na=False,
-                                 dtype={c: str for c in (args.model_col, args.answer_col,
-                                                         args.label_col)}))
+            try:  # every way a file can be unreadable is named by read_table
+                frame = read_table(path, (args.model_col, args.answer_col, args.label_col))
+            except ValueError as exc:
+                raise for_file(flag, path, exc) from None
             if args.model_col not in frame.columns:
-                raise ValueError(f"{flag}: missing column {args.model_col!r}")
+                raise ValueError(f"{flag} {path}: missing column {args.model_col!r}")
             models = logs[0].models if logs else [str(m) for m in pd.unique(frame[args.model_col])]
             try:
                 logs.append(read_log(
@@ -126,7 +123,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
                     cost_col=args.cost_col, answer_col=args.answer_col,
                     reference_col=args.label_col, models=models, signal=args.signal))
             except ValueError as exc:
-                raise ValueError(f"{flag}: {exc}") from None
+                raise for_file(flag, path, exc) from None
         return logs[0], logs[1], f"user log {args.train}"
     if args.test is not None:
         raise ValueError("--test needs --train")
@@ -158,9 +155,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--max-ensemble: must be >= 2, got {args.max_ensemble}")
     if any(b <= 0 or not math.isfinite(b) for b in args.budget):
         raise ValueError(f"--budget: budgets must be positive and finite, got {args.budget}")
-    train, test, where = _load(args)
-    if args.n_lambdas < 2:
+    if args.n_lambdas < 2:  # checked before any reading
         raise ValueError(f"--n-lambdas: must be >= 2, got {args.n_lambdas}")
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs: expected a non-zero integer (-1: all cores), got 0")
+    train, test, where = _load(args)
     plan = plan_budget(train, test, budgets=args.budget, cascades=args.cascades,
                        cascade_method=args.cascade_method, n_lambdas=args.n_lambdas,
                        selection_method=args.selection_method, estimator=args.estimator,

@@ -15,6 +15,7 @@ optional PairRM adapter (import it explicitly).
 from .active import ActiveResult, active_rank, check_budget
 from .aggregation import (
     BubbleResult,
+    UnequalComparisonsWarning,
     bubble_comparisons,
     bubble_select,
     maxlogits_scores,
@@ -102,6 +103,7 @@ __all__ = [
     "records_from_matrix",
     "reference_rewards",
     "select_top_k",
+    "UnequalComparisonsWarning",
     "simulate_comparisons",
     "simulate_logits",
     "symmetrize",

@@ -15,6 +15,7 @@ Ranks follow the library convention: rank 1 is best and equal scores share the b
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -34,6 +35,7 @@ __all__ = [
     "bubble_select",
     "bubble_comparisons",
     "reference_rewards",
+    "UnequalComparisonsWarning",
 ]
 
 
@@ -43,13 +45,33 @@ def _involvement(L: NDArray[np.float64]) -> NDArray[np.float64]:
     return (q.sum(axis=1) + q.sum(axis=0)).astype(np.float64)
 
 
+class UnequalComparisonsWarning(UserWarning):
+    """Unnormalised MaxLogits/MaxWins scores of a partial matrix whose candidates were compared
+    unequally often: the sums favour the candidates compared more often."""
+
+
+def _check_compared(L: NDArray[np.float64], name: str = "M") -> NDArray[np.float64]:
+    """Involvement counts; a candidate never compared has no score at all (an error)."""
+    counts = _involvement(L)
+    never = np.flatnonzero(counts == 0)
+    if never.size:
+        raise ValueError(f"{name}: candidate(s) {never.tolist()} were never compared (their row "
+                         "and column are all NaN), so they have no score; compare them or leave "
+                         "them out")
+    return counts
+
+
 def _normalise(score: NDArray[np.float64], L: NDArray[np.float64], normalize: bool
                ) -> NDArray[np.float64]:
+    counts = _check_compared(L)
     if not normalize:
+        if counts.min() != counts.max():
+            warnings.warn(f"M: candidates were compared unequally often ({int(counts.min())} to "
+                          f"{int(counts.max())} ordered calls); unnormalised sums favour those "
+                          "compared more often: pass normalize=True for the mean margin",
+                          UnequalComparisonsWarning, stacklevel=3)
         return score
-    counts = _involvement(L)
-    # a candidate never compared gets the neutral score 0 rather than NaN
-    return np.divide(score, counts, out=np.zeros_like(score), where=counts > 0)
+    return score / counts
 
 
 def maxlogits_scores(M: ArrayLike, *, normalize: bool = False) -> NDArray[np.float64]:
@@ -59,6 +81,9 @@ def maxlogits_scores(M: ArrayLike, *, normalize: bool = False) -> NDArray[np.flo
     ----------
     M : array_like, shape (n, n)
         Ordered-pair logits, NaN where not queried (treated as a zero logit); diagonal ignored.
+        Every candidate must be compared at least once (else ``ValueError``: it has no score).
+        Unnormalised scores of candidates compared unequally often warn
+        (:class:`UnequalComparisonsWarning`).
     normalize : bool
         Divide by the number of queried ordered calls involving each candidate. The ranking of a
         complete matrix is unchanged (all counts are ``2(n - 1)``); on a partial matrix this is

@@ -76,6 +76,8 @@ def davidson_probabilities(strengths: ArrayLike, position_bias: float, tie_param
     [[0.5, 0.0, 0.5]]
     """
     lam = check_finite_array(strengths, "strengths", ndim=1)
+    if lam.size < 2:
+        raise ValueError(f"strengths: need at least 2 items to compare, got {lam.size}")
     f, s = _check_index_pair(first, second, lam.size)
     if not np.isfinite(position_bias):
         raise ValueError(f"position_bias: must be finite, got {position_bias}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validation import check_positive_int
 from ._checks import check_logit_matrix
 
 __all__ = [
@@ -133,6 +134,7 @@ class IntransitivityReport:
 
 def max_cyclic_triads(n: int) -> int:
     """Largest number of cyclic triads in a tournament on ``n`` items."""
+    n = check_positive_int(n, "n", minimum=0)
     return (n**3 - n) // 24 if n % 2 else (n**3 - 4 * n) // 24
 
 

@@ -55,6 +55,8 @@ def oracle_win_ranks(oracle_wins: ArrayLike) -> NDArray[np.int64]:
     [[1, 2, 2]]
     """
     W = check_finite_array(oracle_wins, "oracle_wins", ndim=3)
+    if W.shape[0] == 0:
+        raise ValueError("oracle_wins: no queries (shape (0, n, n))")
     if W.shape[1] != W.shape[2] or W.shape[1] < 2:
         raise ValueError(f"oracle_wins: expected shape (q, n, n) with n >= 2, got {W.shape}")
     n = W.shape[1]
@@ -114,7 +116,9 @@ def versus_baseline(method_quality: ArrayLike, baseline_quality: ArrayLike, *,
     """
     m = check_finite_array(method_quality, "method_quality", ndim=1)
     b = check_finite_array(baseline_quality, "baseline_quality", ndim=1)
-    if m.shape != b.shape or m.size == 0:
+    if m.size == 0:
+        raise ValueError("method_quality: empty; need at least one query")
+    if m.shape != b.shape:
         raise ValueError(f"baseline_quality: expected shape {m.shape} (non-empty), got {b.shape}")
     wins, eq, losses = int((m > b).sum()), int((m == b).sum()), int((m < b).sum())
     q = m.size
@@ -140,6 +144,8 @@ def top_k_hit_rate(selected: ArrayLike, oracle_ranks: ArrayLike, k: int = 3) -> 
     0.5
     """
     R = check_finite_array(oracle_ranks, "oracle_ranks", ndim=2)
+    if R.size == 0:
+        raise ValueError(f"oracle_ranks: empty, shape {R.shape}; need (queries, candidates)")
     k = check_positive_int(k, "k")
     sel = _selected(selected, R.shape[0], R.shape[1])
     return float((R[np.arange(sel.size), sel] <= k).mean())

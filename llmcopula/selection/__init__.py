@@ -46,6 +46,7 @@ from llmcopula.selection.aggregation import (
     DawidSkene,
     MajorityVote,
     MAPAggregator,
+    NoEvidenceWarning,
     WeightedMajorityVote,
     make_aggregator,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "CopulaBayesAggregator",
     "DawidSkene",
     "MAPAggregator",
+    "NoEvidenceWarning",
     "MajorityVote",
     "WeightedMajorityVote",
     "make_aggregator",

@@ -19,6 +19,8 @@ raises :class:`~llmcopula._validation.NotFittedError`.
 Answers in ``X`` that are not among the classes (for example an empty or malformed answer) are
 treated as abstentions by the voting rules and by Dawid–Skene; the MAP decoder keeps them as
 pattern values of their own, since "model i gave no valid answer" can itself be informative.
+A row with no usable answer at all is predicted as the most frequent training class, with a
+:class:`NoEvidenceWarning` (a guess, not an aggregate).
 Ties between classes go to the class more frequent in the training labels, then to the class that
 sorts first.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +41,7 @@ from llmcopula._estimator import BaseEstimator
 from llmcopula._validation import check_is_fitted, check_positive_int
 
 __all__ = ["MajorityVote", "WeightedMajorityVote", "MAPAggregator", "DawidSkene",
-           "CopulaBayesAggregator", "AGGREGATORS", "make_aggregator"]
+           "CopulaBayesAggregator", "AGGREGATORS", "make_aggregator", "NoEvidenceWarning"]
 
 _TIE_TOL = 1e-9
 
@@ -109,6 +112,26 @@ def _prior(y_idx: NDArray[np.int64], n_classes: int) -> NDArray[np.float64]:
     return np.bincount(y_idx[y_idx >= 0], minlength=n_classes) / max(int((y_idx >= 0).sum()), 1)
 
 
+class NoEvidenceWarning(UserWarning):
+    """Rows of ``X`` where no model gave an answer the aggregator can use (every answer is
+    outside the classes, or an answer pattern never seen in training with no valid vote): they
+    are predicted as the most frequent training class, which is a guess, not an aggregate."""
+
+
+def _warn_no_evidence(no_evidence: NDArray[np.bool_], Xa: NDArray[Any], classes: NDArray[Any],
+                      prior: NDArray[np.float64]) -> None:
+    if not no_evidence.any():
+        return
+    rows = np.flatnonzero(no_evidence)
+    example = Xa[rows[0]].tolist()
+    guess = classes[int(np.argmax(prior))]
+    guess = guess.item() if isinstance(guess, np.generic) else guess
+    warnings.warn(f"X: {rows.size} row(s) have no answer among the classes "
+                  f"{classes.tolist()[:10]} (first: row {int(rows[0])}, answers {example}); they "
+                  f"are predicted as the most frequent training class {guess!r}",
+                  NoEvidenceWarning, stacklevel=4)
+
+
 class _Aggregator(BaseEstimator):
     classes_: NDArray[Any]
     prior_: NDArray[np.float64]
@@ -177,7 +200,9 @@ class MajorityVote(_Aggregator):
 
     def _predict_index(self, X: ArrayLike) -> NDArray[np.int64]:
         self._check_fitted()
-        codes = _class_index(_as_answers(X, n_models=self.n_models_), self.classes_)
+        Xa = _as_answers(X, n_models=self.n_models_)
+        codes = _class_index(Xa, self.classes_)
+        _warn_no_evidence((codes < 0).all(axis=1), Xa, self.classes_, self.prior_)
         return _argmax_ties(_votes(codes, self.classes_.size), self.prior_)
 
 
@@ -219,7 +244,9 @@ class WeightedMajorityVote(_Aggregator):
 
     def _predict_index(self, X: ArrayLike) -> NDArray[np.int64]:
         self._check_fitted()
-        codes = _class_index(_as_answers(X, n_models=self.n_models_), self.classes_)
+        Xa = _as_answers(X, n_models=self.n_models_)
+        codes = _class_index(Xa, self.classes_)
+        _warn_no_evidence((codes < 0).all(axis=1), Xa, self.classes_, self.prior_)
         return _argmax_ties(_votes(codes, self.classes_.size, self.weights_), self.prior_)
 
 
@@ -322,7 +349,13 @@ class MAPAggregator(_Aggregator):
             level[todo[done]] = size
             todo = todo[~done]
         if todo.size:
-            pred[todo] = self.fallback_._predict_index(Xa[todo])
+            with warnings.catch_warnings():  # reported below, with this aggregator's rows
+                warnings.simplefilter("ignore", NoEvidenceWarning)
+                pred[todo] = self.fallback_._predict_index(Xa[todo])
+            no_vote = (_class_index(Xa[todo], self.classes_) < 0).all(axis=1)
+            mask = np.zeros(n, dtype=bool)
+            mask[todo[no_vote]] = True
+            _warn_no_evidence(mask, Xa, self.classes_, self.prior_)
         return self.classes_[pred], level
 
     def _predict_index(self, X: ArrayLike) -> NDArray[np.int64]:
@@ -427,7 +460,11 @@ class DawidSkene(_Aggregator):
         return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
 
     def _predict_index(self, X: ArrayLike) -> NDArray[np.int64]:
-        return _argmax_ties(self.predict_proba(X), self.prior_)
+        self._check_fitted()
+        Xa = _as_answers(X, n_models=self.n_models_)
+        _warn_no_evidence((_class_index(Xa, self.classes_) < 0).all(axis=1), Xa, self.classes_,
+                          self.prior_)
+        return _argmax_ties(self.predict_proba(Xa), self.prior_)
 
 
 class CopulaBayesAggregator(_Aggregator):

@@ -110,17 +110,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _read_table(path: str, args: argparse.Namespace) -> Any:
+def _read_table(path: str, args: argparse.Namespace, option: str) -> Any:
     """The raw long table of a user log (validated and pivoted by :func:`read_log`)."""
-    import pandas as pd
+    from llmcopula._cli_errors import for_file
+    from llmcopula.datasets import read_table
 
-    lower = path.lower()
-    if lower.endswith((".parquet", ".pq")):
-        return pd.read_parquet(path)
-    if lower.endswith((".csv", ".csv.gz")):
-        text = (args.model_col, args.answer_col, args.label_col)
-        return pd.read_csv(path, keep_default_na=False, dtype={c: str for c in text})
-    raise ValueError(f"{path}: unsupported file type; expected .csv, .csv.gz, .parquet or .pq")
+    try:
+        return read_table(path, (args.model_col, args.answer_col, args.label_col))
+    except ValueError as exc:
+        raise for_file(option, path, exc) from None
 
 
 def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, ...] | None
@@ -129,14 +127,16 @@ def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, .
     read and validated by :func:`llmcopula.datasets.read_log`."""
     import pandas as pd
 
+    from llmcopula._cli_errors import check_same_models
     from llmcopula.datasets import read_log
 
     for col in (args.model_col, args.answer_col):
         if col not in frame.columns:
             raise ValueError(f"{source}: missing column {col!r}; have {list(frame.columns)}")
     present = tuple(str(m) for m in pd.unique(frame[args.model_col].astype(str)))
-    if names is not None and set(present) != set(names):
-        raise ValueError(f"{source}: models {sorted(present)} differ from {sorted(names)}")
+    if names is not None:
+        check_same_models(present, names, where=source, reference_where=f"--train {args.train}",
+                          order=False)
     has_cost = args.cost_col in frame.columns
     try:
         log = read_log(frame, query_col=args.query_col, model_col=args.model_col,
@@ -145,7 +145,7 @@ def _wide(frame: Any, args: argparse.Namespace, source: str, names: tuple[str, .
                        reference_col=args.label_col if args.label_col in frame.columns else None,
                        models=names or present)
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        raise ValueError(f"{source}: {str(exc).removeprefix('source: ')}") from None
     if log.answer is None:  # pragma: no cover - answer_col was checked above
         raise RuntimeError("internal error: the log has no answers")
     # An absent (empty) answer is kept as the empty string: an abstention, not a class.
@@ -174,10 +174,12 @@ def _load(args: argparse.Namespace) -> _Data:
     if args.train is not None:
         if args.benchmark is not None:
             raise ValueError("--benchmark and --train are exclusive: use bundled data or files")
-        names, X, y, costs = _wide(_read_table(args.train, args), args, "--train", None)
+        names, X, y, costs = _wide(_read_table(args.train, args, "--train"), args,
+                                   f"--train {args.train}", None)
         X_te = y_te = None
         if args.test is not None:
-            _, X_te, y_te, _ = _wide(_read_table(args.test, args), args, "--test", names)
+            _, X_te, y_te, _ = _wide(_read_table(args.test, args, "--test"), args,
+                                     f"--test {args.test}", names)
         return _Data(names, X, y, X_te, y_te, costs, f"user log {args.train}")
     if args.test is not None:
         raise ValueError("--test needs --train")

@@ -11,6 +11,7 @@ are not the cascade's traffic. Costs are read from the call-log column named by 
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def read_calls(path: str | os.PathLike[str]) -> pd.DataFrame:
             frame = pd.read_csv(p, keep_default_na=False, na_values={"raw_confidence": [""]},
                                 dtype={"query_id": str, "model": str, "answer": str,
                                        "error": str, "role": str})
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, EOFError, zlib.error, pd.errors.ParserError) as exc:
         raise ValueError(f"{p}: cannot be read as a call log ({exc})") from None
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
@@ -63,7 +64,7 @@ def read_labels(path: str | os.PathLike[str]) -> pd.DataFrame:
         else:
             labels = pd.read_csv(p, keep_default_na=False,
                                  dtype={"query_id": str, "reference": str, "model": str})
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, EOFError, zlib.error, pd.errors.ParserError) as exc:
         raise ValueError(f"{p}: cannot be read as a labels table ({exc})") from None
     if "query_id" not in labels.columns or not ({"reference", "correct"} & set(labels.columns)):
         raise ValueError(f"{p}: a labels file needs a query_id column and a reference or correct "

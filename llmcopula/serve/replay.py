@@ -191,6 +191,10 @@ def create_replay_app(data: ReplayData, *, faults: Mapping[str, str] | None = No
     bad = {m: k for m, k in faults.items() if k not in FAULTS}
     if bad:
         raise ValueError(f"faults: unknown fault kind(s) {bad}; known: {list(FAULTS)}")
+    bad_delays = {m: d for m, d in delays.items() if not (np.isfinite(d) and d >= 0)}
+    if bad_delays:
+        raise ValueError(f"delays: every delay must be a finite number of seconds >= 0, got "
+                         f"{bad_delays}")
     counter = itertools.count()
 
     def error(status: int, message: str, kind: str) -> Any:

@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as npst
 from scipy.stats import rankdata
 
 from llmcopula.ranking import (
+    UnequalComparisonsWarning,
     ComparisonSession,
     MatrixComparator,
     PairwiseMatrix,
@@ -110,10 +111,20 @@ def test_normalized_scores_of_a_complete_matrix_are_sum_over_2_n_minus_1():
 
 def test_partial_matrix_treats_unqueried_pairs_as_absent():
     M = np.full((3, 3), np.nan)
+    M[0, 1], M[1, 0], M[2, 1] = 2.0, -1.0, 0.5  # 0 and 2 have 2 and 1 calls, 1 has 3
+    with pytest.warns(UnequalComparisonsWarning, match="normalize=True"):
+        np.testing.assert_allclose(maxlogits_scores(M), [3.0, -3.5, 0.5])
+    np.testing.assert_allclose(maxlogits_scores(M, normalize=True), [1.5, -3.5 / 3, 0.5])
+    with pytest.warns(UnequalComparisonsWarning):
+        np.testing.assert_allclose(maxwins_scores(M), [2.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("score", [maxlogits_scores, maxwins_scores])
+def test_a_candidate_never_compared_has_no_score(score):
+    M = np.full((3, 3), np.nan)
     M[0, 1], M[1, 0] = 2.0, -1.0
-    np.testing.assert_allclose(maxlogits_scores(M), [3.0, -3.0, 0.0])
-    np.testing.assert_allclose(maxlogits_scores(M, normalize=True), [1.5, -1.5, 0.0])
-    np.testing.assert_allclose(maxwins_scores(M), [2.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"M: candidate\(s\) \[2\] were never compared"):
+        score(M, normalize=True)
 
 
 def test_intransitive_cycle_maxwins_ties_while_maxlogits_breaks_by_margins():

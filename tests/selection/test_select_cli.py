@@ -130,7 +130,7 @@ def test_malformed_user_logs_raise_value_errors(tmp_path):
     frame = _long_table(50, 4)
     bad = {
         "missing column": (frame.drop(columns="answer"), "missing column"),
-        "incomplete": (frame.iloc[1:], r"--train: .*every query needs a row for every model"),
+        "incomplete": (frame.iloc[1:], r"--train \S*incomplete.csv: every query needs a row for every model"),
         "duplicates": (pd.concat([frame, frame.iloc[:1]]), "duplicate .query, model. pair"),
         "correct": (frame.assign(correct=2), "correct: .* are not 0/1"),
         "cost": (frame.assign(cost_answer_usd=-1.0), "cost_answer_usd: .* negative"),

@@ -32,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..._validation import check_positive_int
 from ...calibration import Calibrator
 from ...calibration.rules import raw_rules
 from ...datasets import ChainLog
@@ -195,6 +196,9 @@ def bayes_opt(log: ChainLog, cascade: Sequence[int] | None = None, *,
     costs = costs[list(cas)]
     if k == 1:
         raise ValueError("cascade: needs at least 2 models to have thresholds")
+    n_lambdas = check_positive_int(n_lambdas, "n_lambdas")
+    if n_calls is not None:
+        check_positive_int(n_calls, "n_calls")
     lam = default_lambdas(costs, n_lambdas) if lambdas is None else np.asarray(
         lambdas, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0 or np.any(~np.isfinite(lam)) or np.any(lam < 0):

@@ -149,10 +149,13 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
     res = model.evaluate_quantile(model.to_quantile(t, cascade), cascade,
                                   approximation=approximation)
     directions, raw = model.raw_rules(t, cascade)
+    # The reported cost is the rules' own: each stage's cost over the training queries that
+    # reach it (the objective's mean costs ignore that deferred queries cost differently).
+    cost = model.rule_cost(res.stage_probabilities, directions, raw, cascade)
     return Frontier(
         models=tuple(model.models_[m] for m in cascade), cascade=cascade, method=method,
         thresholds=t, raw_thresholds=raw, directions=directions,
-        accuracy=res.accuracy, cost=res.cost,
+        accuracy=res.accuracy, cost=cost,
         stage_probabilities=res.stage_probabilities, **extra,
     )
 

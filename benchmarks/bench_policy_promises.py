@@ -26,6 +26,11 @@ Per split and method (markov-copula, empirical-copula; grid search as the baseli
   (the first n of the split's training part), for the label-efficiency comparison
   (empirical-copula against grid search).
 
+``--coverage-only`` measures the intervals alone (no guarantee, no unguaranteed choice, no grid
+search), ``--methods`` picks the methods, and ``--drop-cost-outliers`` (a diagnostic) removes the
+queries whose last-model call costs more than 10x its median from the pooled log first. Coverage
+rows record how many of these cost outliers fell in the training part (``cost_outliers_train``).
+
 The Markov-copula model runs on the first ``--markov-splits`` splits only (its bootstrap refits
 dominate the time); the empirical-copula model and grid search on every split. The defaults are
 what fits a 2-core machine shared with other jobs; ``benchmarks/RESULTS.md`` records the command.
@@ -113,9 +118,12 @@ def _guarantee_rows(method, front, holdout, test, targets, base):
 def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
                markov: bool, markov_resamples: int, emp_resamples: int,
                label_sizes: tuple[int, ...], labels: bool, coverage_only: bool = False,
-               methods: tuple[str, ...] = METHODS) -> list[dict]:
+               methods: tuple[str, ...] = METHODS, drop_outliers: bool = False) -> list[dict]:
     quiet()
     log, n_train = pooled(benchmark, "llama")
+    if drop_outliers:  # diagnostic: the pooled log without the last model's cost outliers
+        c = log.cost[:, CASCADE[-1]]
+        log = log.take(np.flatnonzero(c <= OUTLIER_FACTOR * np.median(c)))
     if seed is None:  # the shipped split
         train, test = (load_benchmark(benchmark, "llama", s) for s in ("train", "test"))
         seed = np.random.SeedSequence([20261212, 99])
@@ -231,6 +239,9 @@ def main() -> None:
                         help="interval coverage only (no guarantee, no unguaranteed choice)")
     parser.add_argument("--methods", default=",".join(METHODS),
                         help="comma-separated subset of " + ",".join(METHODS))
+    parser.add_argument("--drop-cost-outliers", action="store_true",
+                        help="diagnostic: drop the queries whose last-model call costs more than "
+                             f"{OUTLIER_FACTOR:g}x its median from the pooled log")
     args = parser.parse_args()
     sizes = tuple(int(v) for v in args.label_sizes.split(",") if v)
     benchmarks = args.benchmarks.split(",")
@@ -246,7 +257,8 @@ def main() -> None:
         parser.error(f"--methods: unknown {unknown}; expected a subset of {list(METHODS)}")
     jobs = [delayed(split_task)(b, s, seeds[b][s], args.n_lambdas, s < args.coverage_splits,
                                 s < args.markov_splits, args.markov_resamples, args.resamples,
-                                sizes, s < args.label_splits, args.coverage_only, methods)
+                                sizes, s < args.label_splits, args.coverage_only, methods,
+                                args.drop_cost_outliers)
             for s in range(args.start, args.splits) for b in benchmarks]
     if args.shipped:
         jobs = [delayed(split_task)(b, -1, None, args.n_lambdas, True, True,

@@ -26,6 +26,11 @@ Per split and method (markov-copula, empirical-copula; grid search as the baseli
   (the first n of the split's training part), for the label-efficiency comparison
   (empirical-copula against grid search).
 
+``--coverage-only`` measures the intervals alone (no guarantee, no unguaranteed choice, no grid
+search), ``--methods`` picks the methods, and ``--drop-cost-outliers`` (a diagnostic) removes the
+queries whose last-model call costs more than 10x its median from the pooled log first. Coverage
+rows record how many of these cost outliers fell in the training part (``cost_outliers_train``).
+
 The Markov-copula model runs on the first ``--markov-splits`` splits only (its bootstrap refits
 dominate the time); the empirical-copula model and grid search on every split. The defaults are
 what fits a 2-core machine shared with other jobs; ``benchmarks/RESULTS.md`` records the command.
@@ -66,7 +71,12 @@ METHODS = ("empirical-copula", "markov-copula", "grid")
 # returns: results are appended split by split, and a resumed run (--start) must line up.
 COLUMNS = ("benchmark", "split", "kind", "method", "target", "test_accuracy", "test_cost",
            "predicted_accuracy", "point", "quantity", "observed", "predicted", "lo", "hi",
-           "covered", "covered_noise", "n_labels", "delta", "certified", "violation", "seconds")
+           "covered", "covered_noise", "n_labels", "delta", "certified", "violation", "seconds",
+           "cost_outliers_train")
+# A call costs more than this many times the model's median cost: a "cost outlier" (TriviaQA's
+# llama3.1-405b has two answers of ~6400 USD/M against a median of 246); the coverage rows record
+# how many of the pooled log's outliers of the last model fell in the training part.
+OUTLIER_FACTOR = 10.0
 
 
 def _frontier(method: str, train, n_lambdas: int, rng: int):
@@ -107,9 +117,13 @@ def _guarantee_rows(method, front, holdout, test, targets, base):
 
 def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
                markov: bool, markov_resamples: int, emp_resamples: int,
-               label_sizes: tuple[int, ...], labels: bool) -> list[dict]:
+               label_sizes: tuple[int, ...], labels: bool, coverage_only: bool = False,
+               methods: tuple[str, ...] = METHODS, drop_outliers: bool = False) -> list[dict]:
     quiet()
     log, n_train = pooled(benchmark, "llama")
+    if drop_outliers:  # diagnostic: the pooled log without the last model's cost outliers
+        c = log.cost[:, CASCADE[-1]]
+        log = log.take(np.flatnonzero(c <= OUTLIER_FACTOR * np.median(c)))
     if seed is None:  # the shipped split
         train, test = (load_benchmark(benchmark, "llama", s) for s in ("train", "test"))
         seed = np.random.SeedSequence([20261212, 99])
@@ -120,16 +134,22 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
     rng = np.random.default_rng(seed)
     key = split if split >= 0 else 10**6  # the tuners' seed (the shipped split is split -1)
     rows: list[dict] = []
+    last_cost = log.cost[:, CASCADE[-1]]
+    outliers = {log.query_ids[i] for i in
+                np.flatnonzero(last_cost > OUTLIER_FACTOR * np.median(last_cost))}
+    n_out = sum(q in outliers for q in train.query_ids)
     base = {"benchmark": benchmark, "split": split}
     perm = rng.permutation(train.n_queries)
-    for method in METHODS:
+    for method in methods:
+        if coverage_only and method == "grid":
+            continue
         if method == "markov-copula" and not markov:
             continue  # time: the Markov-copula model runs on the first --markov-splits only
         t0 = time.perf_counter()
         front, model = _frontier(method, train, n_lambdas, key)
         # unguaranteed choice on the whole training part
         res_t = _route(front, test)
-        for a in targets:
+        for a in ([] if coverage_only else targets):
             try:
                 pick = select_point(front, target_accuracy=a)
                 rows.append(dict(base, kind="unguaranteed", method=method, target=a,
@@ -172,10 +192,11 @@ def split_task(benchmark: str, split: int, seed, n_lambdas: int, coverage: bool,
                     rows.append(dict(base, kind="coverage", method=method, point=p,
                                      quantity=name, observed=obs[name], predicted=pred[name],
                                      lo=a_lo, hi=a_hi, covered=a_lo <= obs[name] <= a_hi,
-                                     covered_noise=mid - wide <= obs[name] <= mid + wide))
+                                     covered_noise=mid - wide <= obs[name] <= mid + wide,
+                                     cost_outliers_train=n_out))
         # guarantee with the shipped training size, then fewer labels
-        sizes = (train.n_queries,) + (tuple(n for n in label_sizes if n < train.n_queries)
-                                      if labels else ())
+        sizes = () if coverage_only else (train.n_queries,) + (
+            tuple(n for n in label_sizes if n < train.n_queries) if labels else ())
         for n in sizes:
             if n != train.n_queries and method == "markov-copula":
                 continue  # label efficiency: empirical-copula vs grid (time)
@@ -214,6 +235,13 @@ def main() -> None:
     parser.add_argument("--shipped", action="store_true",
                         help="the shipped train/test split only (reported as split -1)")
     parser.add_argument("--output", default="bench_policy_promises.csv")
+    parser.add_argument("--coverage-only", action="store_true",
+                        help="interval coverage only (no guarantee, no unguaranteed choice)")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="comma-separated subset of " + ",".join(METHODS))
+    parser.add_argument("--drop-cost-outliers", action="store_true",
+                        help="diagnostic: drop the queries whose last-model call costs more than "
+                             f"{OUTLIER_FACTOR:g}x its median from the pooled log")
     args = parser.parse_args()
     sizes = tuple(int(v) for v in args.label_sizes.split(",") if v)
     benchmarks = args.benchmarks.split(",")
@@ -223,9 +251,14 @@ def main() -> None:
              for b in benchmarks}
     # Split s of every benchmark before split s + 1 of any, and every result appended to the CSV
     # as it arrives: an interrupted run keeps comparable numbers of splits per benchmark.
+    methods = tuple(m for m in args.methods.split(",") if m)
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"--methods: unknown {unknown}; expected a subset of {list(METHODS)}")
     jobs = [delayed(split_task)(b, s, seeds[b][s], args.n_lambdas, s < args.coverage_splits,
                                 s < args.markov_splits, args.markov_resamples, args.resamples,
-                                sizes, s < args.label_splits)
+                                sizes, s < args.label_splits, args.coverage_only, methods,
+                                args.drop_cost_outliers)
             for s in range(args.start, args.splits) for b in benchmarks]
     if args.shipped:
         jobs = [delayed(split_task)(b, -1, None, args.n_lambdas, True, True,

@@ -79,6 +79,17 @@ def promises_tables(paths: list[str]) -> None:
                      "mean bias (pred − held-out)": f"{(d.predicted - d.observed).mean():+.4f}",
                      "mean width": f"{(d.hi - d.lo).mean():.4f}"})
     print(markdown(pd.DataFrame(rows)))
+    if "cost_outliers_train" in cov and cov.cost_outliers_train.notna().any():
+        print("\nCost coverage by how many of the pooled log's cost outliers of the last model "
+              "(calls > 10x its median cost) fell in the training part:\n")
+        rows = []
+        c = cov[(cov.quantity == "cost") & cov.cost_outliers_train.notna()]
+        for (b, m, o), d in c.groupby(["benchmark", "method", "cost_outliers_train"]):
+            rows.append({"benchmark": b, "method": m, "outliers in training": int(o),
+                         "splits": d.split.nunique(), "coverage": f"{d.covered.mean():.3f}",
+                         "coverage +noise": f"{d.covered_noise.mean():.3f}",
+                         "mean bias (pred − held-out)": f"{(d.predicted - d.observed).mean():+.2f}"})
+        print(markdown(pd.DataFrame(rows)))
     if len(shipped):
         sc = shipped[shipped.kind == "coverage"]
         print("\nShipped splits (one split each, three points):\n")

@@ -28,6 +28,7 @@ from ..calibration.rules import raw_rules
 from ..datasets import ChainLog
 from .cascades import check_cascade, check_thresholds
 from .prediction import CascadeEvaluation, CascadePrediction
+from .stage_costs import conditional_expected_cost, routed_stage_costs
 
 __all__ = ["CalibratedChainModel", "MarginalDistribution", "fit_log_calibrators", "check_chain_model"]
 
@@ -113,6 +114,9 @@ class CalibratedChainModel(BaseEstimator, ABC):
         self.calibrators_ = calibrators
         self.confidence_ = confidence
         self.n_train_ = log.n_queries
+        # the training rows, for the conditional stage costs of deployable rules (rule_cost)
+        self._train_raw = log.confidence
+        self._train_cost = log.cost * 1e6
         return self
 
     def _check_options(self) -> None:
@@ -138,6 +142,47 @@ class CalibratedChainModel(BaseEstimator, ABC):
         ``approximation`` and ``n_cells`` are options of discretised models (see
         :meth:`coarse_n_cells`); other models ignore ``n_cells``.
         """
+
+    #: Whether :meth:`rule_cost` weights the stage costs by the training log's own reach shares
+    #: (a model that *is* its training rows) instead of the model's stage probabilities.
+    _cost_from_training_routing: ClassVar[bool] = False
+
+    def rule_cost(self, stage_probabilities: ArrayLike, directions: Sequence[str],
+                  raw_thresholds: ArrayLike, cascade: Sequence[int] | None = None
+                  ) -> FloatArray:
+        """Predicted expected cost (USD per million queries) of deployable rules: the model's
+        probability of reaching each stage times the mean cost of that stage's model over the
+        training queries that reach it under the same rules
+        (:mod:`llmcopula.cascade.stage_costs`), Σ_j P(reach j) · c̄_j.
+
+        The tuner's objective uses each model's mean cost over all queries (Markov-copula) or
+        the kernel-smoothed per-query costs (empirical-copula); this is what a frontier reports,
+        because the queries a rule defers need not cost what an average query costs. The
+        empirical-copula model weights c̄_j by the training log's own reach shares, so that its
+        cost is exactly the routed cost of its training queries.
+
+        Parameters
+        ----------
+        stage_probabilities : array_like of shape (P, k)
+            The model's probability that each stage answers, at the rules.
+        directions : sequence of {"above", "below"}, length k − 1
+        raw_thresholds : array_like of shape (P, k − 1)
+        cascade : sequence of int, optional
+        """
+        self._check_fitted()
+        cas = check_cascade(cascade, len(self.models_))
+        prob = np.atleast_2d(np.asarray(stage_probabilities, dtype=np.float64))
+        raw = (check_thresholds(raw_thresholds, len(cas), name="raw_thresholds")
+               if len(cas) > 1 else np.zeros((prob.shape[0], 0)))
+        if prob.shape != (raw.shape[0], len(cas)):
+            raise ValueError(f"stage_probabilities: expected shape {(raw.shape[0], len(cas))}, "
+                             f"got {prob.shape}")
+        stage_cost, share = routed_stage_costs(self._train_raw[:, list(cas)],
+                                               self._train_cost[:, list(cas)],
+                                               tuple(directions), raw)
+        if self._cost_from_training_routing:
+            return np.einsum("pk,pk->p", share, stage_cost)
+        return conditional_expected_cost(prob, stage_cost)
 
     def coarse_n_cells(self) -> int | None:
         """The discretisation the tuner explores and optimises on (cells per threshold), or

@@ -99,6 +99,7 @@ class EmpiricalCopulaModel(CalibratedChainModel):
     """
 
     method_name = "empirical-copula"
+    _cost_from_training_routing = True
 
     def __init__(self, *, transform: str = "auto", target: str = "correct",
                  calibration_slope: str = "nonnegative") -> None:

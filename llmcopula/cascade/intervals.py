@@ -85,7 +85,9 @@ def _replicates(model: CalibratedChainModel | None, train: ChainLog, cascade: tu
             refit = clone(model).fit(log)
             s = rule_quantiles(refit, log.confidence, directions, thresholds)
             ev = refit.evaluate_quantile(s, tuple(range(k)))
-            out.append((ev.accuracy, ev.cost, ev.stage_probabilities))
+            cost = refit.rule_cost(ev.stage_probabilities, directions, thresholds,
+                                   tuple(range(k)))
+            out.append((ev.accuracy, cost, ev.stage_probabilities))
     return out
 
 

@@ -19,6 +19,8 @@ snapped to the better of "defer the whole atom" and "accept the whole atom".
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -158,10 +160,13 @@ def _build_frontier(model: CalibratedChainModel, cascade: tuple[int, ...], s: Fl
     res = model.evaluate_quantile(model.to_quantile(t, cascade), cascade,
                                   approximation=approximation)
     directions, raw = model.raw_rules(t, cascade)
+    # The reported cost is the rules' own: each stage's cost over the training queries that
+    # reach it (the objective's mean costs ignore that deferred queries cost differently).
+    cost = model.rule_cost(res.stage_probabilities, directions, raw, cascade)
     return Frontier(
         models=tuple(model.models_[m] for m in cascade), cascade=cascade, method=method,
         thresholds=t, raw_thresholds=raw, directions=directions,
-        accuracy=res.accuracy, cost=res.cost,
+        accuracy=res.accuracy, cost=cost,
         stage_probabilities=res.stage_probabilities, **extra,
     )
 
@@ -306,28 +311,36 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     lam_out, budgets_out = lam.copy(), None
     n_filled = 0
     if adaptive and fill_gaps:
-        ev = problem.evaluate(snapped)
-        keep = np.flatnonzero(pareto_mask(ev.cost, ev.accuracy))
-        keep = keep[np.argsort(ev.cost[keep], kind="stable")]
-        fill = gap_budgets(ev.cost[keep], n_lambdas)
-        if fill.size:
+        coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
+        budgets_out = np.full(lam.size, np.nan)
+        # Gaps are measured in the reported cost, which the objective's cost only approximates,
+        # so a budget's solution can land off its budget: a second round fills what is left.
+        for _ in range(2):
+            ev = problem.evaluate(snapped)
+            ev = replace(ev, cost=_reported_cost(model, cas, snapped))
+            keep = np.flatnonzero(pareto_mask(ev.cost, ev.accuracy))
+            keep = keep[np.argsort(ev.cost[keep], kind="stable")]
+            fill = gap_budgets(ev.cost[keep], n_lambdas)
+            if not fill.size:
+                break
             # The budget form reaches the parts of the frontier below its concave hull. Its
             # starts: the most accurate feasible point on the straight line (in the uniform
             # scale) between the gap's two neighbours, and the most accurate feasible seed.
-            coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
             w = np.linspace(0.0, 1.0, 65)
-            line_s, line_ev = [], []
+            line_s = []
             for a, b in zip(keep[:-1], keep[1:]):
                 if np.any((fill > ev.cost[a]) & (fill < ev.cost[b])):
                     seg = snapped[a] + w[:, None] * (snapped[b] - snapped[a])
                     line_s.append(seg)
             seeds = np.vstack([snapped, sobol] + line_s)
-            extra = _solve_budgets(model, cas, coarse, fill, seeds, n_starts=2)
-            n_coarse += coarse.n_evals
-            n_filled = fill.size
+            extra = _solve_budgets_reported(model, cas, coarse, fill, seeds, n_starts=2)
+            n_filled += fill.size
             snapped = np.vstack([snapped, extra])
-            lam_out = np.concatenate([lam, np.full(fill.size, np.nan)])
-            budgets_out = np.concatenate([np.full(lam.size, np.nan), fill])
+            lam_out = np.concatenate([lam_out, np.full(fill.size, np.nan)])
+            budgets_out = np.concatenate([budgets_out, fill])
+        n_coarse += coarse.n_evals
+        if not n_filled:
+            budgets_out = None
     frontier = _build_frontier(model, cas, snapped, model.method_name, approximation,
                                lambdas=lam_out, budgets=budgets_out,
                                info={"n_model_evaluations": n_coarse + problem.n_evals,
@@ -367,9 +380,39 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
     # Seed each budget with the Lagrangian frontier and the scan.
     base = tune(model, cas, approximation=approximation, pareto=False, fill_gaps=False, rng=rng)
     seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
-    out = _solve_budgets(model, cas, problem, budgets, seeds_s)
+    out = _solve_budgets_reported(model, cas, problem, budgets, seeds_s)
     return _build_frontier(model, cas, out, model.method_name, approximation,
                            budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
+
+
+def _reported_cost(model: CalibratedChainModel, cas: tuple[int, ...], s: FloatArray
+                   ) -> FloatArray:
+    """The cost a frontier reports for uniform-scale thresholds ``s`` (see _build_frontier)."""
+    t = _quantile_to_thresholds(model, cas, s)
+    res = model.evaluate_quantile(model.to_quantile(t, cas), cas)
+    directions, raw = model.raw_rules(t, cas)
+    return model.rule_cost(res.stage_probabilities, directions, raw, cas)
+
+
+def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
+                            problem: _Problem, budgets: FloatArray, seeds_s: FloatArray,
+                            n_starts: int = 3) -> FloatArray:
+    """:func:`_solve_budgets`, with the budget held by the *reported* cost: the objective's cost
+    (smooth, what SLSQP needs) and the reported one (each stage's cost over the training
+    queries that reach it, piecewise constant) differ, so a budget whose solution reports more
+    than B is solved again with the objective's budget lowered by the excess (three rounds at
+    most; a point that still exceeds B stays, and selection by budget skips it)."""
+    out = _solve_budgets(model, cas, problem, budgets, seeds_s, n_starts)
+    target = budgets.copy()
+    floor = float(model.costs_[cas[0]])
+    for _ in range(3):
+        over = _reported_cost(model, cas, out) > budgets * (1 + 1e-9)
+        if not over.any():
+            break
+        excess = _reported_cost(model, cas, out[over]) - budgets[over]
+        target[over] = np.maximum(target[over] - excess, floor)
+        out[over] = _solve_budgets(model, cas, problem, target[over], seeds_s, n_starts)
+    return out
 
 
 def _solve_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,

@@ -388,8 +388,12 @@ def test_tune_traces_a_pareto_frontier(model, cascade):
     assert f.cost[0] >= costs[0] - 1e-9 and f.cost[-1] <= costs.sum() + 1e-9
     pred = model.predict(f.thresholds, cascade)
     assert_allclose(f.accuracy, pred.accuracy, rtol=1e-12)
-    assert_allclose(f.cost, pred.cost, rtol=1e-12)
     assert_allclose(f.stage_probabilities, pred.stage_probabilities, atol=1e-12)
+    # the reported cost is the rules' routed training cost (rule_cost), which the objective's
+    # kernel-smoothed cost approximates
+    assert_allclose(f.cost, model.rule_cost(f.stage_probabilities, f.directions,
+                                            f.raw_thresholds, cascade), rtol=1e-12)
+    assert_allclose(f.cost, pred.cost, rtol=0.05)
 
 
 @pytest.mark.parametrize("cascade", [(0, 1), (0, 2), (0, 1, 2)])

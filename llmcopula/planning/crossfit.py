@@ -13,13 +13,15 @@ Hastie, Tibshirani and Friedman 2009, §7.10):
    frontier's point that minimises the fold model's Lagrangian (1 − accuracy) + λ_p · cost (the
    rule the tuning procedure gives at λ_p on that fold's data), route the held-out fold's raw
    signals with its deployable rules and record the realised accuracy and cost;
+   points without a λ (the budget form's, which fills gaps of the λ path) are matched to the
+   fold point of nearest predicted cost;
 4. average over folds, weighted by fold size.
 
 Each held-out query is routed by rules that never saw it, so the average estimates the accuracy
 and cost of the tuning procedure at λ_p on new queries from the same distribution (trained on a
-fraction (K − 1)/K of the data: if anything slightly pessimistic). Frontiers without λ (the
-constrained form) are matched by predicted cost instead: the fold point of highest predicted
-accuracy whose predicted cost is at most p's (else the fold's cheapest point).
+fraction (K − 1)/K of the data: if anything slightly pessimistic). Matching by "the most
+accurate fold point within p's cost" instead would be biased towards cheaper, less accurate
+points (a fold frontier is discrete), which is why the nearest cost is used.
 """
 
 from __future__ import annotations
@@ -38,35 +40,32 @@ __all__ = ["crossfit_frontiers", "match_points"]
 FloatArray = NDArray[np.float64]
 
 
-def match_points(accuracy: FloatArray, cost: FloatArray, lambdas: FloatArray | None,
-                 target_lambdas: FloatArray | None, target_cost: FloatArray) -> NDArray[np.intp]:
-    """Index into a fold's frontier (``accuracy``, ``cost``, ``lambdas``) of the point matching
-    each target point: the Lagrangian minimiser at the target's λ when both frontiers have λ,
-    otherwise the most accurate fold point within the target's cost (else the cheapest).
+def match_points(accuracy: FloatArray, cost: FloatArray, target_lambdas: FloatArray | None,
+                 target_cost: FloatArray) -> NDArray[np.intp]:
+    """Index into a fold's frontier (its predicted ``accuracy`` and ``cost``) of the point
+    matching each target point: the minimiser of the Lagrangian (1 − accuracy) + λ·cost at the
+    target's λ where it has one (ties: the cheaper point, then the lower index); otherwise (no λ,
+    or NaN: points added by the budget form) the point of nearest predicted cost (ties: the more
+    accurate).
 
     Examples
     --------
     >>> acc, cost = np.array([0.6, 0.8, 0.9]), np.array([1.0, 5.0, 20.0])
-    >>> match_points(acc, cost, np.array([1.0, 0.01, 0.0]), np.array([0.0, 0.02, 1.0]),
-    ...              np.zeros(3)).tolist()
+    >>> match_points(acc, cost, np.array([0.0, 0.02, 1.0]), np.zeros(3)).tolist()
     [2, 1, 0]
-    >>> match_points(acc, cost, None, None, np.array([0.5, 6.0, 30.0])).tolist()
+    >>> match_points(acc, cost, None, np.array([0.5, 6.0, 30.0])).tolist()
     [0, 1, 2]
     """
-    if lambdas is not None and target_lambdas is not None and not (
-            np.isnan(lambdas).any() or np.isnan(target_lambdas).any()):
-        objective = (1.0 - accuracy)[None, :] + target_lambdas[:, None] * cost[None, :]
-        # ties: the cheaper point, then the lower index
-        order = np.lexsort((np.arange(cost.size), cost))
-        return order[np.argmin(objective[:, order], axis=1)].astype(np.intp)
-    out = np.empty(target_cost.size, dtype=np.intp)
-    for t, budget in enumerate(target_cost):
-        fits = np.flatnonzero(cost <= budget + 1e-12)
-        if fits.size == 0:
-            out[t] = int(np.argmin(cost))
-        else:
-            out[t] = int(fits[np.lexsort((cost[fits], -accuracy[fits]))[0]])
-    return out
+    target_cost = np.asarray(target_cost, dtype=np.float64)
+    lam = (np.full(target_cost.size, np.nan) if target_lambdas is None
+           else np.asarray(target_lambdas, dtype=np.float64))
+    order = np.lexsort((np.arange(cost.size), cost))  # cheaper first, then lower index
+    objective = (1.0 - accuracy[order])[None, :] + np.nan_to_num(lam)[:, None] * cost[order]
+    by_lambda = order[np.argmin(objective, axis=1)]
+    by_cost_order = np.lexsort((np.arange(cost.size), -accuracy))  # more accurate first
+    distance = np.abs(cost[by_cost_order][None, :] - target_cost[:, None])
+    by_cost = by_cost_order[np.argmin(distance, axis=1)]
+    return np.where(np.isnan(lam), by_cost, by_lambda).astype(np.intp)
 
 
 def _fold_frontiers(method: str, train: ChainLog, held: ChainLog,
@@ -112,7 +111,6 @@ def crossfit_frontiers(method: str, train: ChainLog, cascades: Sequence[Sequence
         for f in range(n_folds):
             part = runs[f][c]
             idx = match_points(np.asarray(part.accuracy), np.asarray(part.cost),
-                               None if part.lambdas is None else np.asarray(part.lambdas),
                                None if full.lambdas is None else np.asarray(full.lambdas),
                                np.asarray(full.cost))
             acc += weights[f] * np.asarray(part.test_accuracy)[idx]

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from llmcopula._validation import RNGLike, check_rng
+from llmcopula._validation import RNGLike, check_positive_int, check_rng
 from llmcopula.selection.result import SelectionResult
 
 __all__ = ["SetChoice", "auto_selection", "DEFAULT_SET_CANDIDATES"]
@@ -113,6 +113,8 @@ def auto_selection(X: ArrayLike, y: ArrayLike, *, budget: float | None = None,
     if not methods or len(set(methods)) != len(methods) or "auto" in methods:
         raise ValueError(f"candidates: expected distinct selection methods other than 'auto', "
                          f"got {list(methods)}")
+    n_splits = check_positive_int(n_splits, "n_splits", minimum=2)
+    n_repeats = check_positive_int(n_repeats, "n_repeats")
     gen = check_rng(rng)
     seed = int(gen.integers(0, 2**31 - 1))
     # An integer seed is passed on unchanged, so that the folds (and hence the aggregator each

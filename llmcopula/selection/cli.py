@@ -323,7 +323,8 @@ def run(args: argparse.Namespace) -> int:
             "aggregator_cv_accuracy": (None if choice is None else dict(
                 zip(choice.candidates, choice.accuracy.tolist()))),
             "method": args.method,
-            "method_chosen": result.method,
+            "method_chosen": (args.method if result.choice is None
+                              else result.choice.chosen),
             "set_cv_accuracy": (None if result.choice is None else dict(
                 zip(result.choice.methods, result.choice.accuracy.tolist()))),
             "estimator": args.estimator,

@@ -4,7 +4,10 @@ when a labelled test log is given, its realised test accuracy and cost.
 * **Single models**: predicted accuracy = training accuracy, predicted cost = mean training cost.
 * **Cascades** of the pool ordered by cost (a registered tuning method, by default the
   Markov-copula model): every point of each candidate cascade's error–cost frontier, with the
-  cascade model's predicted accuracy and expected cost at the tuned thresholds.
+  cross-fitted accuracy and cost of tuning at that point's λ (thresholds tuned on K − 1 folds
+  of the training queries, the held-out fold routed with them; see
+  :mod:`llmcopula.planning.crossfit`), or optionally the model's in-sample values at the tuned
+  thresholds.
 * **Ensembles** chosen by :func:`~llmcopula.selection.select_models`, without a budget and under
   each budget: every prefix of two or more models of each selection path, with the correlated-error model's
   predicted accuracy of the aggregator (optimism-corrected, with a bootstrap interval,
@@ -29,11 +32,14 @@ from llmcopula._validation import RNGLike, check_positive_int, check_rng
 from llmcopula.datasets import ChainLog
 
 __all__ = ["Candidates", "order_by_cost", "cascade_candidates_of", "single_candidates",
-           "cascade_candidates", "ensemble_candidates", "CASCADE_SETS"]
+           "cascade_candidates", "ensemble_candidates", "CASCADE_SETS",
+           "CASCADE_PREDICTIONS"]
 
 FloatArray = NDArray[np.float64]
 #: Named sets of candidate cascades (see :func:`cascade_candidates_of`).
 CASCADE_SETS = ("chains", "pareto", "all")
+#: What a cascade candidate's prediction is (see :func:`cascade_candidates`).
+CASCADE_PREDICTIONS = ("cross-fit", "in-sample")
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,8 @@ def single_candidates(train: ChainLog, test: ChainLog | None = None) -> Candidat
 
 
 def cascade_candidates(train: ChainLog, test: ChainLog | None, cascades: Sequence[Sequence[int]],
-                       *, method: str = "markov-copula", n_lambdas: int = 30, n_jobs: int = 1,
+                       *, method: str = "markov-copula", n_lambdas: int = 30,
+                       prediction: str = "cross-fit", n_folds: int = 5, n_jobs: int = 1,
                        rng: RNGLike = None) -> Candidates:
     """Every frontier point of every cascade, tuned on ``train`` by a registered method
     (:func:`~llmcopula.cascade.methods.run_method`) and scored on ``test`` with the shared
@@ -215,6 +222,12 @@ def cascade_candidates(train: ChainLog, test: ChainLog | None, cascades: Sequenc
 
     ``train`` and ``test`` hold the models in chain order; ``cascades`` are index tuples of it.
     The method's fit is shared by all cascades; cascades run in parallel with ``n_jobs``.
+
+    ``prediction`` says what the predicted accuracy and cost are: ``"cross-fit"`` (default) the
+    ``n_folds``-fold cross-fitted values of the tuning procedure at each point's λ
+    (:func:`~llmcopula.planning.crossfit.crossfit_frontiers`), honest on new queries;
+    ``"in-sample"`` the method's own values at the thresholds tuned on the same queries
+    (optimistic). Both are kept in ``details`` (``in_sample_accuracy``, ``in_sample_cost``).
     """
     from llmcopula.cascade.methods import MethodOptions, get_method, run_method
 
@@ -225,21 +238,36 @@ def cascade_candidates(train: ChainLog, test: ChainLog | None, cascades: Sequenc
                          "on training data only")
     options = MethodOptions(n_lambdas=check_positive_int(n_lambdas, "n_lambdas", minimum=2)
                             ) if "n_lambdas" in tuner.options else MethodOptions()
+    if prediction not in CASCADE_PREDICTIONS:
+        raise ValueError(f"prediction: expected one of {CASCADE_PREDICTIONS}, got "
+                         f"{prediction!r}")
     fitted = tuner.fit(train, options)
-    seeds = check_rng(rng).integers(0, 2**31 - 1, size=len(cascades))
+    gen = check_rng(rng)
+    seeds = gen.integers(0, 2**31 - 1, size=len(cascades))
+    crossfit_seed = int(gen.integers(0, 2**31 - 1))
     runs = Parallel(n_jobs=n_jobs)(
         delayed(run_method)(method, train, test, cas, options=options, rng=int(s), fitted=fitted)
         for cas, s in zip(cascades, seeds))
+    frontiers = [frontier for frontier, _ in runs]
+    if prediction == "cross-fit":
+        from llmcopula.planning.crossfit import crossfit_frontiers
+
+        honest = crossfit_frontiers(method, train, cascades, frontiers, options=options,
+                                    n_folds=n_folds, n_jobs=n_jobs, rng=crossfit_seed)
+    else:
+        honest = [(np.asarray(f.accuracy), np.asarray(f.cost)) for f in frontiers]
     members, details, parts = [], [], {k: [] for k in ("acc", "cost", "tacc", "tcost")}
-    for frontier, _ in runs:
+    for frontier, (acc, cost) in zip(frontiers, honest):
         for p in range(len(frontier)):
             members.append(frontier.models)
             details.append({"cascade": frontier.cascade,
                             "thresholds": frontier.thresholds[p].tolist(),
                             "raw_thresholds": frontier.raw_thresholds[p].tolist(),
-                            "method": method})
-        parts["acc"].append(frontier.accuracy)
-        parts["cost"].append(frontier.cost)
+                            "method": method, "prediction": prediction,
+                            "in_sample_accuracy": float(frontier.accuracy[p]),
+                            "in_sample_cost": float(frontier.cost[p])})
+        parts["acc"].append(acc)
+        parts["cost"].append(cost)
         if test is not None:
             parts["tacc"].append(frontier.test_accuracy)
             parts["tcost"].append(frontier.test_cost)

@@ -73,6 +73,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                       help="registered tuning method for the cascades (see llmcopula tune)")
     plan.add_argument("--n-lambdas", type=int, default=30,
                       help="frontier points per cascade")
+    plan.add_argument("--cascade-prediction", default="cross-fit",
+                      choices=("cross-fit", "in-sample"),
+                      help="cascades' predicted accuracy and cost: cross-fit (default: "
+                           "thresholds tuned on K-1 folds of the training queries, the held-out "
+                           "fold routed with them, averaged) or in-sample (the model's values at "
+                           "the thresholds tuned on all training queries; optimistic)")
+    plan.add_argument("--n-folds", type=int, default=5, help="folds of the cross-fitting")
     plan.add_argument("--selection-method", default="greedy-mi", choices=SELECTION_METHODS)
     plan.add_argument("--estimator", default=DEFAULT_ESTIMATOR,
                       choices=("gaussian-copula", "plugin", "miller-madow"),
@@ -162,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
     train, test, where = _load(args)
     plan = plan_budget(train, test, budgets=args.budget, cascades=args.cascades,
                        cascade_method=args.cascade_method, n_lambdas=args.n_lambdas,
+                       cascade_prediction=args.cascade_prediction, n_folds=args.n_folds,
                        selection_method=args.selection_method, estimator=args.estimator,
                        aggregator=args.aggregator, max_ensemble=args.max_ensemble,
                        n_boot=args.n_boot, n_jobs=args.n_jobs, rng=args.seed)

@@ -126,6 +126,7 @@ def plan_budget(train: ChainLog, test: ChainLog | None = None, *, budgets: Array
                 cascades: str | Sequence[Sequence[str]] = "chains",
                 chains: Sequence[Sequence[str]] | None = None,
                 cascade_method: str = "markov-copula", n_lambdas: int = 30,
+                cascade_prediction: str = "cross-fit", n_folds: int = 5,
                 selection_method: str = "greedy-mi", estimator: str | None = None,
                 aggregator: str | None = None, max_ensemble: int = 5, n_boot: int = 50,
                 level: float = 0.9, families: Sequence[str] = FAMILIES, n_jobs: int = 1,
@@ -140,8 +141,10 @@ def plan_budget(train: ChainLog, test: ChainLog | None = None, *, budgets: Array
     (``docs/planning.md``):
 
     * single model: its training accuracy and mean training cost;
-    * cascade: the cascade model's (``cascade_method``) accuracy and expected cost at the tuned
-      thresholds, on the pool ordered by mean training cost;
+    * cascade: on the pool ordered by mean training cost, the ``n_folds``-fold cross-fitted
+      accuracy and cost of tuning the cascade (``cascade_method``) at each frontier point's λ
+      (``cascade_prediction="cross-fit"``), or the model's in-sample values at the tuned
+      thresholds (``"in-sample"``, optimistic);
     * ensemble: the correlated-error model's accuracy of the fitted aggregator, less the
       bootstrap estimate of its optimism, with a ``level`` interval; its cost per query is the
       sum of its members' costs.
@@ -163,6 +166,9 @@ def plan_budget(train: ChainLog, test: ChainLog | None = None, *, budgets: Array
         A registered tuning method (:func:`~llmcopula.cascade.methods.method_names`).
     n_lambdas : int
         Points of each cascade's frontier (methods that trace a λ path).
+    cascade_prediction : {"cross-fit", "in-sample"}
+    n_folds : int
+        Folds of the cascades' cross-fitting.
     selection_method, estimator, aggregator : str
         How ensembles are selected and aggregated (defaults: those of ``llmcopula select``).
     max_ensemble : int
@@ -213,9 +219,11 @@ def plan_budget(train: ChainLog, test: ChainLog | None = None, *, budgets: Array
             chains = _bundled_chains(tr)
         cas = cascade_candidates_of(tr, cascades, chains=chains)
         found["cascade"] = cascade_candidates(tr, te, cas, method=cascade_method,
-                                              n_lambdas=n_lambdas, n_jobs=n_jobs,
-                                              rng=seed_cascade)
-        info.update(cascade_method=cascade_method, cascades=cascades if isinstance(
+                                              n_lambdas=n_lambdas,
+                                              prediction=cascade_prediction, n_folds=n_folds,
+                                              n_jobs=n_jobs, rng=seed_cascade)
+        info.update(cascade_method=cascade_method, cascade_prediction=cascade_prediction,
+                    cascades=cascades if isinstance(
             cascades, str) else "given", n_cascades=len(cas))
     if "ensemble" in families:
         from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR

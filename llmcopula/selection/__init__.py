@@ -15,7 +15,8 @@ The layers, bottom up (``docs/selection.md`` explains the theory):
 * the strategies — :func:`greedy_mi_selection` (budgeted greedy maximisation of I(Y; X_S),
   Turkmen, Buyukates and Bastopcu, arXiv:2602.08003), the baselines of
   :mod:`~llmcopula.selection.baselines`, the :func:`exhaustive_selection` oracle, and
-  :func:`select_models` to call any of them by name;
+  :func:`select_models` to call any of them by name, and :func:`auto_selection` (the default of
+  ``llmcopula select``), which keeps the greedy-MI or the top-k set by cross-validation;
 * :mod:`~llmcopula.selection.aggregation` — turning the selected models' answers into one answer
   (:class:`CopulaBayesAggregator`, :class:`MAPAggregator`, :class:`WeightedMajorityVote`,
   :class:`MajorityVote`, :class:`DawidSkene`), and :func:`choose_aggregator`, which picks one
@@ -86,6 +87,7 @@ from llmcopula.selection.information import (
 from llmcopula.selection.methods import SELECTION_METHODS, select_models
 from llmcopula.selection.prediction import EnsemblePrediction, predict_ensemble
 from llmcopula.selection.result import SelectionResult, SelectionStep
+from llmcopula.selection.set_choice import SetChoice, auto_selection
 
 __all__ = [
     # correlated-error model and floors
@@ -117,6 +119,8 @@ __all__ = [
     "SELECTION_METHODS",
     "SelectionResult",
     "SelectionStep",
+    "SetChoice",
+    "auto_selection",
     "exhaustive_selection",
     "greedy_mi_selection",
     "mrmr_selection",

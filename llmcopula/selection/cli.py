@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 __all__ = ["add_parser", "run", "NONE_CORRECT", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR"]
 
 from llmcopula.selection.aggregator_choice import AUTO
-from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR
+from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR, DEFAULT_METHOD
 
 NONE_CORRECT = "<none-correct>"
 ESTIMATORS = ("gaussian-copula", "plugin", "miller-madow")
@@ -88,7 +88,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sel.add_argument("--k", type=int, default=None, help="maximum number of models")
     sel.add_argument("--budget", type=float, default=None,
                      help="maximum total cost per query (USD per million queries)")
-    sel.add_argument("--method", default="greedy-mi", choices=SELECTION_METHODS)
+    sel.add_argument("--method", default=DEFAULT_METHOD, choices=SELECTION_METHODS,
+                     help=f"default {DEFAULT_METHOD}: the greedy-mi set or the top-k set, "
+                          "whichever has the higher cross-validated accuracy on the training "
+                          "answers (see benchmarks/RESULTS.md)")
     sel.add_argument("--aggregator", default=DEFAULT_AGGREGATOR,
                      choices=(AUTO, *AGGREGATORS),
                      help=f"default {DEFAULT_AGGREGATOR}: the one of majority-vote, "
@@ -224,10 +227,11 @@ def run(args: argparse.Namespace) -> int:
     data = _load(args)
     kwargs: dict[str, Any] = dict(k=args.k, budget=args.budget, costs=data.costs,
                                   names=data.names, estimator=args.estimator, rng=args.seed)
-    if args.method == "greedy-mi":
+    if args.method in ("greedy-mi", "auto"):
         kwargs["stop"] = args.stop
     elif args.stop != "none":
-        raise ValueError("--stop: only greedy-mi supports a stopping rule")
+        raise ValueError("--stop: only greedy-mi (and auto's greedy-mi set) supports a stopping "
+                         "rule")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SparsePatternWarning)
         result = select_models(data.X_train, data.y_train, method=args.method, **kwargs)
@@ -279,6 +283,11 @@ def run(args: argparse.Namespace) -> int:
     for i, step in enumerate(result.trace, 1):
         print(f"{i:>4}  {str(step.name):<28} {step.gain:>11.4f} {step.mi_bits:>9.4f} "
               f"{step.cost:>10.2f}")
+    if result.choice is not None:
+        sc = result.choice
+        print("set chosen by 5-fold cross-validation on the training answers: "
+              + ", ".join(f"{m} {v:.4f}" for m, v in zip(sc.methods, sc.accuracy))
+              + f" -> {sc.chosen}")
     print(f"selected: {', '.join(result.names or ())}")
     print(f"I(Y; X_S) = {result.mi_bits:.4f} bits  ({mi_level:.0%} bootstrap interval "
           f"{mi_low:.4f} to {mi_high:.4f}, {args.n_boot} replicates)")
@@ -314,6 +323,10 @@ def run(args: argparse.Namespace) -> int:
             "aggregator_cv_accuracy": (None if choice is None else dict(
                 zip(choice.candidates, choice.accuracy.tolist()))),
             "method": args.method,
+            "method_chosen": (args.method if result.choice is None
+                              else result.choice.chosen),
+            "set_cv_accuracy": (None if result.choice is None else dict(
+                zip(result.choice.methods, result.choice.accuracy.tolist()))),
             "estimator": args.estimator,
             "test_accuracy": accuracy if on_test else None,
             "accuracy": accuracy,

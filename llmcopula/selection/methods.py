@@ -19,8 +19,10 @@ from llmcopula.selection.baselines import (
 from llmcopula.selection.exhaustive import exhaustive_selection
 from llmcopula.selection.greedy import greedy_mi_selection
 from llmcopula.selection.result import SelectionResult
+from llmcopula.selection.set_choice import auto_selection
 
-__all__ = ["SELECTION_METHODS", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR", "select_models"]
+__all__ = ["SELECTION_METHODS", "DEFAULT_METHOD", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR",
+           "select_models"]
 
 # The defaults of ``llmcopula select`` and of every caller that selects "as select does". The
 # estimator was chosen by cross-validation within the shipped training splits of MMLU and
@@ -30,8 +32,14 @@ __all__ = ["SELECTION_METHODS", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR", "sele
 # over random splits (benchmarks/bench_aggregator_choice.py; tables in benchmarks/RESULTS.md).
 DEFAULT_ESTIMATOR = "gaussian-copula"
 DEFAULT_AGGREGATOR = "auto"
+# The selection method: "auto" keeps the greedy-MI set or the top-k set, whichever has the
+# higher cross-validated accuracy on the training answers (auto_selection). Greedy MI alone lost
+# to top-k on MMLU at k = 3 over random splits (benchmarks/bench_aggregator_choice.py,
+# benchmarks/RESULTS.md); the choice removes that loss without using test data.
+DEFAULT_METHOD = "auto"
 
 _METHODS: dict[str, Callable[..., SelectionResult]] = {
+    "auto": auto_selection,
     "greedy-mi": greedy_mi_selection,
     "top-k": top_k_selection,
     "mrmr": mrmr_selection,
@@ -48,8 +56,10 @@ def select_models(X: ArrayLike, y: ArrayLike, *, method: str = "greedy-mi", **kw
     """Select an ensemble with any of :data:`SELECTION_METHODS`.
 
     ``kwargs`` are passed to the method's function (``budget``, ``k``, ``costs``, ``names``,
-    ``estimator``; ``rng`` for ``"random"`` and for greedy MI's permutation stop, ignored by the
-    deterministic methods).  The old argument order ``(y, X)`` is deprecated (it warns).
+    ``estimator``; ``rng`` for ``"random"``, for greedy MI's permutation stop and for
+    ``"auto"``'s folds, ignored by the deterministic methods). ``"auto"`` (the default of
+    ``llmcopula select``) keeps the greedy-MI or the top-k set by cross-validation on the
+    training answers (:func:`~llmcopula.selection.set_choice.auto_selection`).  The old argument order ``(y, X)`` is deprecated (it warns).
 
     Examples
     --------
@@ -64,7 +74,7 @@ def select_models(X: ArrayLike, y: ArrayLike, *, method: str = "greedy-mi", **kw
     if is_legacy_order(X, y):
         warn_legacy("select_models", "y, X", "X, y")
         X, y = y, X
-    if method not in ("random", "greedy-mi"):
+    if method not in ("random", "greedy-mi", "auto"):
         rng = kwargs.pop("rng", None)  # deterministic methods: a shared rng argument is harmless
         if kwargs.get("estimator") == "gaussian-copula":
             from llmcopula.selection.copula_information import CopulaInformation

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["SelectionStep", "SelectionResult"]
 
@@ -53,6 +54,9 @@ class SelectionResult:
     total_cost : float
     method : str
     estimator : str
+    choice : object or None
+        For ``method="auto"``: the comparison of the candidate sets
+        (:class:`~llmcopula.selection.set_choice.SetChoice`); None otherwise.
     """
 
     selected: tuple[int, ...]
@@ -62,6 +66,7 @@ class SelectionResult:
     total_cost: float
     method: str
     estimator: str
+    choice: Any = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return len(self.selected)

@@ -399,6 +399,8 @@ def _estimator_templates(cas: dict[str, Any], X: Any, y: Any, X_str: Any, y_str:
         Template("fusion.fuse_relative", fusion.fuse_relative, (logits, [target, target], T)),
         Template("selection.choose_aggregator", selection.choose_aggregator, (X_str, y_str),
                  {"n_splits": 2, "n_repeats": 1, "rng": 0}),
+        Template("selection.auto_selection", selection.auto_selection, (X_str, y_str),
+                 {"k": 2, "n_splits": 2, "n_repeats": 1, "rng": 0, "warn_sparse": False}),
         Template("fusion.DeePEnFusion.fit", _deepen, (),
                  {"tau": 100.0, "lr": 0.15, "n_steps": 5, "main": 0, "weights": "uniform",
                   "method": "lbfgs"}),
@@ -499,7 +501,7 @@ NOT_MUTATED: dict[str, str] = {
         "ranking.TopK", "ranking.VersusBaseline", "ranking.LoggedAnswer", "fusion.AnchorSet",
         "fusion.FusionDiagnostics", "fusion.FusionOutput", "fusion.GenerationResult",
         "fusion.InverseResult", "fusion.TransferConditioning", "fusion.WeightFit",
-        "selection.AggregatorChoice"),
+        "selection.AggregatorChoice", "selection.SetChoice"),
         "a result record: built by the functions that return it, from checked input"),
     **dict.fromkeys((
         "copulas.BivariateCopula", "cascade.CalibratedChainModel", "cascade.MarginalDistribution",

@@ -130,8 +130,14 @@ def test_cascade_candidates_are_the_tuning_method_frontiers(logs, plan):
     cand = plan.candidates["cascade"]
     front, _ = run_method("grid", tr, te, (0, 2))
     mine = [i for i, m in enumerate(cand.members) if m == (tr.models[0], tr.models[2])]
-    np.testing.assert_allclose(cand.predicted_accuracy[mine], front.accuracy)
-    np.testing.assert_allclose(cand.predicted_cost[mine], front.cost)
+    # the tuned thresholds are the full-data frontier's; its in-sample values are kept, and the
+    # prediction is the cross-fitted one (tests/planning/test_crossfit.py)
+    np.testing.assert_allclose([cand.details[i]["in_sample_accuracy"] for i in mine],
+                               front.accuracy)
+    np.testing.assert_allclose([cand.details[i]["in_sample_cost"] for i in mine], front.cost)
+    np.testing.assert_allclose([cand.details[i]["raw_thresholds"] for i in mine],
+                               front.raw_thresholds)
+    assert all(cand.details[i]["prediction"] == "cross-fit" for i in mine)
 
 
 def test_ensemble_test_values_are_those_of_the_aggregated_members(logs, plan):

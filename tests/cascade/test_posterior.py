@@ -129,17 +129,3 @@ def test_posterior_log_keeps_labels_and_costs(trivia):
     assert derived.models == (train.models[1], train.models[3])
     np.testing.assert_array_equal(derived.correct, train.correct[:, [1, 3]])
     np.testing.assert_array_equal(derived.cost, train.cost[:, [1, 3]])
-
-
-@pytest.mark.parametrize("extra", [["--target-accuracy", "0.8", "--write-policy", "p.json"],
-                                   ["--intervals"]])
-def test_tune_refuses_to_write_threshold_policies_for_posterior_frontiers(extra, tmp_path,
-                                                                           capsys, monkeypatch):
-    from llmcopula.cli import main
-
-    monkeypatch.chdir(tmp_path)
-    argv = ["tune", "--benchmark", "triviaqa", "--chain", "llama", "--cascade", "0,2",
-            "--method", "posterior", "--n-lambdas", "3"] + extra
-    assert main(argv) == 2
-    assert "PosteriorMethod.rules" in capsys.readouterr().err
-    assert not (tmp_path / "p.json").exists()

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         areas = compute_areas(curves, ours=ours)
         ok = areas[areas["status"] == "ok"]
         for (base, n), g in ok.groupby(["baseline", "n_train"]):
-            if base.endswith("-guard") or base in ("grid", "markov-copula-paper"):
+            if base.endswith("-guard") or base in ("grid", "markov-copula-paper", "oracle"):
                 continue
             rows.append({"guarded": ours, "vs": base, "n_train": n,
                          "mean_pct": g["pct_change"].mean(), "pairs": len(g),

@@ -13,6 +13,8 @@ from llmcopula.cli import main
 from llmcopula.datasets import load_benchmark
 from llmcopula.policy import CascadePolicy, PosteriorRule
 
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # constant first-stage Platt fits
+
 
 def _tune(tmp_path, benchmark, cascade, extra):
     policy_path, front_path = tmp_path / "p.json", tmp_path / "front.json"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from .cascade.choose import Selection, make_selection
 from .cascade.frontier import Frontier
 from .datasets import ChainLog
 from .monitoring import reference_profile
-from .policy import CascadePolicy, Mixture, ModelInfo, ThresholdRule
+from .policy import CascadePolicy, Mixture, ModelInfo, Rule, ThresholdRule
 
 __all__ = ["build_policy", "log_fingerprint"]
 
@@ -105,7 +106,8 @@ def _rules(frontier: Frontier, p: int) -> list[ThresholdRule]:
 
 def build_policy(frontier: Frontier, choice: Selection | int, train: ChainLog, *,
                  cost_definition: str = "cost_answer_usd", method: str | None = None,
-                 n_bins: int = 20) -> CascadePolicy:
+                 n_bins: int = 20, rules: Callable[[int], Sequence[Rule]] | None = None
+                 ) -> CascadePolicy:
     """The deployable policy of a frontier point (or of a mixture of two).
 
     Parameters
@@ -124,6 +126,12 @@ def build_policy(frontier: Frontier, choice: Selection | int, train: ChainLog, *
         Default ``frontier.method``.
     n_bins : int
         Bins of the monitoring block's signal sketches.
+    rules : callable, optional
+        ``rules(p)`` gives the rules of frontier point ``p`` (one per stage but the last), for
+        methods whose rules are not thresholds on each model's own signal (the posterior
+        method: :meth:`llmcopula.cascade.methods.PosteriorMethod.rules`). Default: the
+        point's threshold rules (:meth:`Frontier.rules`). The monitoring reference routes the
+        training queries with them, with the training log's answers when a rule reads answers.
 
     Returns
     -------
@@ -159,9 +167,11 @@ def build_policy(frontier: Frontier, choice: Selection | int, train: ChainLog, *
         raise ValueError(f"train: lacks the frontier's models {missing}")
     chain = [ModelInfo(m, signal=train.signal, cost=float(c * 1e6))
              for m, c in zip(train.models, train.mean_cost)]
+    point_rules = (lambda p: _rules(frontier, p)) if rules is None else rules
     mixture = None
     if choice.other is not None:
-        mixture = Mixture(probability=choice.probability, rules=tuple(_rules(frontier, choice.other)),
+        mixture = Mixture(probability=choice.probability,
+                          rules=tuple(point_rules(choice.other)),
                           predicted=_predicted(frontier, choice, mixture_branch=True))
     selection = choice.to_dict()
     if choice.other is not None:
@@ -171,11 +181,14 @@ def build_policy(frontier: Frontier, choice: Selection | int, train: ChainLog, *
                                    f"its request id")
     policy = CascadePolicy(
         chain_models=chain, cascade_models=frontier.models,
-        rules=_rules(frontier, choice.index), cost_definition=cost_definition, mixture=mixture,
+        rules=tuple(point_rules(choice.index)), cost_definition=cost_definition, mixture=mixture,
         predicted=_predicted(frontier, choice), selection=selection,
         method=method or frontier.method, training=log_fingerprint(train),
         package_version=__version__)
     keys = [f"train-{q}" for q in train.query_ids] if mixture is not None else None
+    every_rule = policy.rules + (() if mixture is None else tuple(mixture.rules))
+    reads_answers = any(not isinstance(r, ThresholdRule) for r in every_rule)
     profile = reference_profile(policy, train.confidence, train.cost, columns=train.models,
-                                correct=train.correct, keys=keys, n_bins=n_bins)
+                                correct=train.correct, keys=keys, n_bins=n_bins,
+                                answers=train.answer if reads_answers else None)
     return replace(policy, monitoring=profile)

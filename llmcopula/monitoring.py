@@ -239,8 +239,8 @@ def holm_adjust(p_values: ArrayLike) -> NDArray[np.float64]:
 # ----------------------------------------------------------------------------- reference
 def reference_profile(policy: CascadePolicy, raw: ArrayLike, cost: ArrayLike, *,
                       columns: Sequence[str] | None = None, correct: ArrayLike | None = None,
-                      keys: Sequence[str | int] | None = None, n_bins: int = 20
-                      ) -> dict[str, Any]:
+                      keys: Sequence[str | int] | None = None, n_bins: int = 20,
+                      answers: ArrayLike | None = None) -> dict[str, Any]:
     """What live traffic should look like under ``policy``, from the routing of training queries.
 
     Parameters
@@ -261,6 +261,8 @@ def reference_profile(policy: CascadePolicy, raw: ArrayLike, cost: ArrayLike, *,
         One key per query, for randomised policies (see :meth:`CascadePolicy.route`).
     n_bins : int
         Bins of each stage's signal sketch (:func:`signal_sketch`).
+    answers : array_like of shape like ``raw``, optional
+        The models' answers, for policies whose rules compare answers (posterior rules).
 
     Returns
     -------
@@ -282,7 +284,13 @@ def reference_profile(policy: CascadePolicy, raw: ArrayLike, cost: ArrayLike, *,
         raise ValueError("cost: must be finite and >= 0")
     idx = _cascade_columns(policy, columns, k_all, "raw")
     x, c = x[:, idx], c[:, idx]
-    stage = policy.route(x, keys=keys)
+    ans = None
+    if answers is not None:
+        ans = np.asarray(answers, dtype=object)
+        if ans.shape != (n, k_all):
+            raise ValueError(f"answers: expected shape {(n, k_all)} like raw, got {ans.shape}")
+        ans = ans[:, idx]
+    stage = policy.route(x, answers=ans, keys=keys)
     k = policy.n_stages
     per_request = _request_cost(c, stage) * _PER_MILLION
     stages = []

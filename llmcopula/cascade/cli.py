@@ -238,16 +238,15 @@ def _check_policy_knobs(args: argparse.Namespace) -> None:
     selectors = [flag for flag, value in (("--target-accuracy", args.target_accuracy),
                                           ("--budget", args.budgets),
                                           ("--max-share", args.max_share)) if value is not None]
-    if args.method.startswith("posterior") and (
-            args.write_policy is not None or args.confidence_level is not None
-            or args.intervals):
-        # The frontier's thresholds are on the posterior log-odds, not on a model's own signal:
-        # its policy needs posterior rules (PosteriorMethod.rules), which this command does
-        # not write yet.
-        raise ValueError(f"--method {args.method}: --write-policy, --confidence-level and "
-                         "--intervals need threshold rules on each model's own signal; build "
-                         "the posterior rules with llmcopula.cascade.methods.PosteriorMethod."
-                         "rules (see docs/posterior.md)")
+    if args.method.startswith("posterior") and args.confidence_level is not None:
+        # The guarantee tunes on part of the training split and tests each point's rules on
+        # the rest; for this method that would need the multi-signal posterior refitted on the
+        # tuning part and its held-out log-odds, which the guarantee does not compute.
+        raise ValueError(f"--confidence-level: not available for --method {args.method}: the "
+                         "guarantee tests thresholds on each model's own raw signal on the "
+                         "held-out queries, and this method's thresholds are on the posterior "
+                         "log-odds of a calibrator fitted on the training split; use "
+                         "--target-accuracy without a guarantee, or a single-signal method")
     if args.write_policy is not None:
         if not selectors:
             raise ValueError("--write-policy: choose the point with exactly one of "
@@ -327,9 +326,11 @@ def _run(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_frontier
     from .guarantee import learn_then_test
     from .intervals import frontier_intervals
-    from .methods import MethodOptions, get_method, run_method
+    from .methods import MethodOptions, PosteriorMethod, get_method, run_method
+    from .posterior import posterior_log
 
     _check_policy_knobs(args)
+    posterior = isinstance(get_method(args.method), PosteriorMethod)
     writing = args.write_policy is not None
     options = MethodOptions(lambdas=args.lambdas,
                             budgets=None if writing else args.budgets,
@@ -370,7 +371,14 @@ def _run(args: argparse.Namespace) -> int:
                                   rng=args.seed, fitted=prepared)
             frontier = _merge(frontier, exact)
             if test is not None:
-                frontier = evaluate_frontier(frontier, test)
+                frontier = (get_method(args.method).score(frontier, prepared, test) if posterior
+                            else evaluate_frontier(frontier, test))
+    if posterior:
+        # The joint model describes the cross-fitted posterior log-odds of the training
+        # queries: the intervals resample those (the calibrator itself is held fixed).
+        fit_log = posterior_log(train, prepared.extra["cascade"],
+                                prepared.extra["posterior"].train_log_odds(
+                                    prepared.extra["cascade"]))
     if writing or args.intervals:
         frontier = frontier_intervals(frontier, fit_log, model=prepared.model, level=args.level,
                                       n_resamples=args.n_resamples, rng=args.seed,
@@ -402,11 +410,16 @@ def _run(args: argparse.Namespace) -> int:
         if test is not None:
             line += f" {frontier.test_accuracy[p]:>8.4f} {frontier.test_cost[p]:>10.2f}"
         print(line)
-    print("(cost: USD per million queries; raw rules: stage j accepts iff its raw signal is "
-          "> or < the threshold)")
+    print("(cost: USD per million queries; raw rules: stage j accepts iff its "
+          + ("posterior log-odds (docs/posterior.md) is" if posterior else "raw signal is")
+          + " > or < the threshold)")
     if args.output:
         doc = frontier.to_dict()
         doc["method"] = args.method
+        if posterior:  # the deployable rules read every visited model's signal and answer
+            for p, point in enumerate(doc["points"]):
+                point["rules"] = [r.to_dict()
+                                  for r in PosteriorMethod.rules(prepared, frontier, p)]
         with open(args.output, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -422,7 +435,9 @@ def _run(args: argparse.Namespace) -> int:
         policy = build_policy(frontier, choice, train,
                               cost_definition="cost_answer_usd" if args.train is None
                               and getattr(args, "call_log", None) is None else args.cost_col,
-                              method=args.method)
+                              method=args.method,
+                              rules=(lambda p: PosteriorMethod.rules(prepared, frontier, p))
+                              if posterior else None)
         policy.save(args.write_policy)
         print(f"wrote policy {args.write_policy}", file=sys.stderr)
     return 0

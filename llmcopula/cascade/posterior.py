@@ -46,6 +46,12 @@ __all__ = ["CascadePosterior", "posterior_log"]
 FloatArray = NDArray[np.float64]
 
 _FINALS = ("fold-average", "refit")
+_FALLBACKS = ("none", "held-out-log-loss")
+
+
+def _log_loss(z: FloatArray, y: FloatArray) -> float:
+    """Mean log-loss of log-odds ``z`` for 0/1 labels ``y``."""
+    return float(np.mean(np.where(y > 0, np.logaddexp(0.0, -z), np.logaddexp(0.0, z))))
 
 
 class CascadePosterior(BaseEstimator):
@@ -71,6 +77,13 @@ class CascadePosterior(BaseEstimator):
         linear model whose log-odds are the mean of theirs, so that test posteriors are
         distributed like the cross-fitted training posteriors the joint model was fitted on),
         or one refit on all training queries.
+    fallback : {"none", "held-out-log-loss"}, default "none"
+        ``"held-out-log-loss"``: at each stage after the first, also fit the calibrator on the
+        stage's own signal alone, and keep it when its cross-fitted (out-of-fold) log-loss on
+        the training queries is not worse than that of the full calibrator: a guard, chosen on
+        training data only, for the few-label regime where the many-feature posterior is
+        noisier than the model's own calibrated signal. The kept calibrator is exported as a
+        posterior rule whose other coefficients are zero.
 
     Attributes
     ----------
@@ -98,7 +111,7 @@ class CascadePosterior(BaseEstimator):
 
     def __init__(self, *, agreement: bool = True, max_answer_chars: int | None = 64,
                  transform: str = "auto", penalties: Any = None, n_folds: int = 5,
-                 rng: Any = 0, final: str = "fold-average") -> None:
+                 rng: Any = 0, final: str = "fold-average", fallback: str = "none") -> None:
         self.agreement = agreement
         self.max_answer_chars = max_answer_chars
         self.transform = transform
@@ -106,6 +119,7 @@ class CascadePosterior(BaseEstimator):
         self.n_folds = n_folds
         self.rng = rng
         self.final = final
+        self.fallback = fallback
 
     def fit(self, log: ChainLog) -> CascadePosterior:
         """Record the training log and each model's transform and clipping range; the stage
@@ -120,6 +134,8 @@ class CascadePosterior(BaseEstimator):
                 or self.max_answer_chars < 1):
             raise ValueError(f"max_answer_chars: expected a positive integer or None, got "
                              f"{self.max_answer_chars!r}")
+        if self.fallback not in _FALLBACKS:
+            raise ValueError(f"fallback: expected one of {_FALLBACKS}, got {self.fallback!r}")
         if self.final not in _FINALS:
             raise ValueError(f"final: expected one of {_FINALS}, got {self.final!r}")
         transform = get_transform(self.transform, log.signal)
@@ -137,6 +153,7 @@ class CascadePosterior(BaseEstimator):
         self.n_train_ = log.n_queries
         self._log = log
         self._fits: dict[tuple[int, ...], MultiSignalCalibrator] = {}
+        self._columns: dict[tuple[int, ...], tuple[list[int] | None, int]] = {}
         return self
 
     def _check_fitted(self) -> None:
@@ -173,10 +190,25 @@ class CascadePosterior(BaseEstimator):
         pre = self._prefix(prefix)
         if pre not in self._fits:
             x = self.features(self._log, pre)
+            y = self._log.correct[:, pre[-1]]
             cal = MultiSignalCalibrator(penalties=self.penalties, n_folds=self.n_folds,
-                                        rng=self.rng)
-            self._fits[pre] = cal.fit(x, self._log.correct[:, pre[-1]])
+                                        rng=self.rng).fit(x, y)
+            columns: list[int] | None = None
+            if self.fallback == "held-out-log-loss" and len(pre) > 1:
+                own = [len(pre) - 1]  # the stage's own transformed signal
+                alone = MultiSignalCalibrator(penalties=self.penalties, n_folds=self.n_folds,
+                                              rng=self.rng).fit(x[:, own], y)
+                if _log_loss(alone.oof_decision_, y) <= _log_loss(cal.oof_decision_, y):
+                    cal, columns = alone, own
+            self._fits[pre] = cal
+            self._columns[pre] = (columns, x.shape[1])
         return self._fits[pre]
+
+    def uses_own_signal_only(self, prefix: Any) -> bool:
+        """Whether the guard (``fallback``) replaced the stage's posterior by its own signal."""
+        pre = self._prefix(prefix)
+        self.calibrator(pre)
+        return self._columns[pre][0] is not None
 
     def rule(self, prefix: Any, *, threshold: float, direction: str = "above") -> PosteriorRule:
         """The deployable rule of the last stage of ``prefix``: accept iff its posterior
@@ -188,6 +220,11 @@ class CascadePosterior(BaseEstimator):
             coef, intercept = cal.fold_coef_.mean(axis=0), float(cal.fold_intercept_.mean())
         else:
             coef, intercept = cal.coef_, cal.intercept_
+        columns, n_features = self._columns[pre]
+        if columns is not None:
+            full = np.zeros(n_features)
+            full[columns] = coef
+            coef = full
         if self.agreement_ and width > 1:
             agree, disagree = coef[width:2 * width - 1], coef[2 * width - 1:]
         else:

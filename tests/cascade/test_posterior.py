@@ -131,15 +131,44 @@ def test_posterior_log_keeps_labels_and_costs(trivia):
     np.testing.assert_array_equal(derived.cost, train.cost[:, [1, 3]])
 
 
-@pytest.mark.parametrize("extra", [["--target-accuracy", "0.8", "--write-policy", "p.json"],
-                                   ["--intervals"]])
-def test_tune_refuses_to_write_threshold_policies_for_posterior_frontiers(extra, tmp_path,
-                                                                           capsys, monkeypatch):
-    from llmcopula.cli import main
+def _oof_log_loss(z, y):
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
 
-    monkeypatch.chdir(tmp_path)
-    argv = ["tune", "--benchmark", "triviaqa", "--chain", "llama", "--cascade", "0,2",
-            "--method", "posterior", "--n-lambdas", "3"] + extra
-    assert main(argv) == 2
-    assert "PosteriorMethod.rules" in capsys.readouterr().err
-    assert not (tmp_path / "p.json").exists()
+
+@pytest.mark.parametrize("n", [20, 300])
+def test_guard_keeps_the_calibrator_with_the_lower_held_out_log_loss(trivia, n):
+    from llmcopula.calibration import MultiSignalCalibrator
+
+    train, test = trivia
+    sub = train.take(np.arange(n))
+    guarded = CascadePosterior(fallback="held-out-log-loss").fit(sub)
+    plain = CascadePosterior().fit(sub)
+    cas = (0, 2, 4)
+    for j in (1, 2):
+        pre = cas[: j + 1]
+        x = plain.features(sub, pre)
+        y = sub.correct[:, pre[-1]]
+        full = MultiSignalCalibrator(rng=0).fit(x, y)
+        alone = MultiSignalCalibrator(rng=0).fit(x[:, [j]], y)
+        own_only = _oof_log_loss(alone.oof_decision_, y) <= _oof_log_loss(full.oof_decision_, y)
+        assert guarded.uses_own_signal_only(pre) == own_only
+        kept = alone if own_only else full
+        np.testing.assert_allclose(guarded.train_log_odds(cas)[:, j], kept.oof_decision_,
+                                   rtol=1e-12)
+        rule = guarded.rule(pre, threshold=0.0)
+        if own_only:  # exported as a posterior rule that reads the stage's own signal only
+            assert rule.signal_coef[:j] == (0.0,) * j
+            assert not any(rule.agree_coef) and not any(rule.disagree_coef)
+        expected = (x[:, [j]] if own_only else x) @ kept.fold_coef_.mean(axis=0) \
+            + kept.fold_intercept_.mean()
+        np.testing.assert_allclose(rule.log_odds(sub.confidence[:, list(pre)],
+                                                 sub.answer[:, list(pre)]), expected,
+                                   rtol=1e-12, atol=1e-12)
+    # the first stage has nothing to fall back from
+    assert not guarded.uses_own_signal_only((0,))
+
+
+def test_guard_option_is_checked(trivia):
+    with pytest.raises(ValueError, match="fallback"):
+        CascadePosterior(fallback="always").fit(trivia[0])

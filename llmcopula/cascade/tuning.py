@@ -405,13 +405,16 @@ def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
     out = _solve_budgets(model, cas, problem, budgets, seeds_s, n_starts)
     target = budgets.copy()
     floor = float(model.costs_[cas[0]])
+    reported = _reported_cost(model, cas, out)
     for _ in range(3):
-        over = _reported_cost(model, cas, out) > budgets * (1 + 1e-9)
+        over = reported > budgets * (1 + 1e-9)
         if not over.any():
             break
-        excess = _reported_cost(model, cas, out[over]) - budgets[over]
-        target[over] = np.maximum(target[over] - excess, floor)
-        out[over] = _solve_budgets(model, cas, problem, target[over], seeds_s, n_starts)
+        target[over] = np.maximum(target[over] - (reported[over] - budgets[over]), floor)
+        # One local search per re-solve: the first solve already explored from several starts,
+        # and the lowered budget moves its solution only by the (small) cost discrepancy.
+        out[over] = _solve_budgets(model, cas, problem, target[over], seeds_s, 1)
+        reported[over] = _reported_cost(model, cas, out[over])
     return out
 
 

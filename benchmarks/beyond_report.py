@@ -25,6 +25,7 @@ import pandas as pd
 from llmcopula.experiments.analysis import (compute_areas, fixed_range_areas, label_efficiency,
                                             per_benchmark_n, per_cascade, summarise_by_k,
                                             wilcoxon_less)
+from llmcopula.experiments.reproduce import _md as markdown_table
 from llmcopula.experiments.runner import read_task_results
 
 OURS = ("markov-copula", "empirical-copula", "posterior-markov-copula",
@@ -36,20 +37,7 @@ BO_FULL = {("llama", "0-2-4"), ("llama", "0-2-3-4"), ("llama", "0-1-2-3-4")}
 
 
 def md(frame: pd.DataFrame, digits: int = 3) -> str:
-    if frame is None or frame.empty:
-        return "(none)\n"
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
-    for _, row in frame.iterrows():
-        cells = []
-        for v in row:
-            if isinstance(v, (float, np.floating)):
-                cells.append("" if np.isnan(v) else (f"{v:.2e}" if 0 < abs(v) < 1e-3
-                                                     else f"{v:.{digits}g}"))
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(frame, digits)
 
 
 def _pairs(areas: pd.DataFrame, baseline: str) -> pd.DataFrame:

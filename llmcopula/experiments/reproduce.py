@@ -85,7 +85,7 @@ def _md(frame: pd.DataFrame, digits: int = 4) -> str:
     if frame is None or frame.empty:
         return "(none)\n"
     cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
     for _, row in frame.iterrows():
         cells = []
         for v in row:

@@ -195,6 +195,8 @@ def bvt_cdf(h: ArrayLike, k: ArrayLike, rho: ArrayLike, df: ArrayLike) -> FloatA
     quadrature absorbs exactly; the interval is split where the argument of T_{ν+1} changes
     sign, so that its steep step (width ~ √(1 - ρ²)) lies at a panel end.
     """
+    if np.ndim(rho) == 0 and np.ndim(df) == 0 and abs(float(rho)) < 1.0:
+        return _bvt_cdf_scalar_params(h, k, float(rho), float(df))
     h, k, rho, df = np.broadcast_arrays(
         *(np.asarray(a, dtype=np.float64) for a in (h, k, rho, df))
     )
@@ -217,7 +219,29 @@ def bvt_cdf(h: ArrayLike, k: ArrayLike, rho: ArrayLike, df: ArrayLike) -> FloatA
     return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
-def _bvt_dunnett_sobel(h: FloatArray, k: FloatArray, rho: FloatArray, nu: int) -> FloatArray:
+def _bvt_cdf_scalar_params(h: ArrayLike, k: ArrayLike, rho: float, df: float) -> FloatArray:
+    """bvt_cdf for one ρ (|ρ| < 1) and one df: no broadcasting of the parameters, and the
+    Dunnett–Sobel series runs over cache-sized blocks (its ~100 elementwise passes are bound
+    by memory traffic when the temporaries do not fit in cache)."""
+    h, k = np.broadcast_arrays(np.asarray(h, dtype=np.float64), np.asarray(k, dtype=np.float64))
+    shape = h.shape
+    h = np.clip(h.ravel(), -1e150, 1e150)
+    k = np.clip(k.ravel(), -1e150, 1e150)
+    if df == round(df) and df <= _DS_MAX_DF:
+        out = np.empty(h.shape, dtype=np.float64)
+        # Scores clipped at ±1e150 overflow some products (to ±inf, handled as in the
+        # general path, where the warning never surfaces from the broadcast arrays).
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, h.size, _BLOCK):
+                sl = slice(start, start + _BLOCK)
+                out[sl] = _bvt_dunnett_sobel(h[sl], k[sl], rho, int(df))
+    else:
+        out = _bvt_quadrature(h, k, np.full(h.shape, rho), np.full(h.shape, df))
+    return np.clip(out, 0.0, 1.0).reshape(shape)
+
+
+def _bvt_dunnett_sobel(h: FloatArray, k: FloatArray, rho: FloatArray | float,
+                       nu: int) -> FloatArray:
     ors = (1.0 - rho) * (1.0 + rho)
     hrk = h - rho * k
     krh = k - rho * h

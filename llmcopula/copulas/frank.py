@@ -107,16 +107,45 @@ def _log_mix(p: FloatArray, s: FloatArray) -> FloatArray:
     return out
 
 
+# The denominator of the fast inverse h-function is at least e^-θ; below this value it may have
+# lost precision to underflow, and those points take the log-space formula.
+_TINY = 1e-280
+_THETA_UNDERFLOW = -np.log(_TINY)
+
+
 @_at_least_1d
 def _hinv1_pos(u1: FloatArray, p: FloatArray, th: Any) -> FloatArray:
-    """Closed-form inverse of h1 for theta > 0:
-    u2 = [log(1 - p + p e^θu1) - log(1 - p + p e^-θ(1-u1))] / θ."""
-    out = _log_mix(p, th * u1)
-    out = np.asarray(out - _log_mix(p, -th * (1.0 - u1)), dtype=np.float64)
+    """Closed-form inverse of h1 for theta > 0,
+
+    u2 = log1p(p (1 - e^-θ) / (p e^-θ + (1 - p) e^-θu1)) / θ,
+
+    a ratio of sums of non-negative terms inside log1p, so there is no cancellation and u2
+    keeps its relative accuracy down to tiny p. Where the denominator underflows (very large
+    θ) the log-space form [log(1 - p + p e^θu1) - log(1 - p + p e^-θ(1-u1))] / θ is used.
+    """
+    # Two preallocated buffers and in-place ufuncs: at 1e6 points the allocation of a
+    # temporary costs about as much as an arithmetic pass.
+    shape = np.broadcast_shapes(np.shape(u1), np.shape(p), np.shape(th))
+    den, out = np.empty(shape), np.empty(shape)
+    np.multiply(u1, -th, out=den)
+    np.exp(den, out=den)
+    np.subtract(1.0, p, out=out)
+    den *= out
+    np.multiply(p, np.exp(-th), out=out)
+    den += out
+    np.multiply(p, -np.expm1(-th), out=out)
+    out /= den
+    np.log1p(out, out=out)
     out /= th
-    # Exact ends: rounding in the difference of logarithms would leave a few ulps at p = 0, 1.
-    np.copyto(out, 0.0, where=p <= 0.0)
-    np.copyto(out, 1.0, where=p >= 1.0)
+    # Exact end: rounding would leave an ulp below 1 at p = 1 (p = 0 gives 0 exactly).
+    np.copyto(out, 1.0, where=np.greater_equal(p, 1.0))
+    if np.max(th) > _THETA_UNDERFLOW:
+        small = den < _TINY
+        if small.any():
+            uf, pf, tf = (_subset(z, shape, small) for z in (u1, p, th))
+            slow = _log_mix(pf, tf * uf) - _log_mix(pf, -tf * (1.0 - uf))
+            slow /= tf
+            out[small] = np.where(pf <= 0.0, 0.0, np.where(pf >= 1.0, 1.0, slow))
     return out
 
 

@@ -1,5 +1,7 @@
 """Family-specific tests of the Frank copula (the generic contract lives in test_contract.py)."""
 
+from decimal import localcontext
+
 import numpy as np
 import pytest
 import statsmodels.distributions.copula.api as sm_copula
@@ -153,3 +155,28 @@ def test_statsmodels_is_not_needed_for_the_negative_theta_density():
     u = np.random.default_rng(4).random((1000, 2))
     np.testing.assert_allclose(FrankCopula(-4.0).logpdf(u),
                                FrankCopula(4.0).logpdf(np.c_[1 - u[:, 0], u[:, 1]]), atol=1e-13)
+
+
+def _hinv1_exact(theta: float, u1: float, p: float) -> float:
+    """u2 = [log(1 - p + p e^θu1) - log(1 - p + p e^-θ(1-u1))] / θ in 400-digit decimals
+    (p down to 1e-300 must survive 1 - p + p e^x)."""
+    with localcontext() as ctx:
+        ctx.prec = 400
+        t, a, q = D(theta), D(u1), D(p)
+        num = (1 - q + q * (t * a).exp()).ln()
+        den = (1 - q + q * (-t * (1 - a)).exp()).ln()
+        return float((num - den) / t)
+
+
+@pytest.mark.parametrize("theta", [-800.0, -6.0, 1e-8, 0.7, 5.7, 60.0, 700.0, 5000.0])
+def test_hinv1_matches_the_closed_form_in_high_precision(theta):
+    # The fast path (a ratio of non-negative sums inside log1p) and, for theta beyond ~644,
+    # the log-space fallback where e^-theta underflows; relative accuracy down to tiny p.
+    rng = np.random.default_rng(11)
+    u1 = np.concatenate([rng.random(40), [0.0, 1.0, 0.5, 0.5, 1e-9, 1 - 1e-9]])
+    p = np.concatenate([rng.random(20), 10.0 ** rng.uniform(-300, -1, 20),
+                        [0.3, 0.3, 1e-200, 1 - 1e-12, 0.5, 0.5]])
+    got = FrankCopula(theta).hinv1(np.column_stack([u1, p]))
+    want = np.array([_hinv1_exact(abs(theta), a, q) if theta > 0
+                     else 1.0 - _hinv1_exact(-theta, a, 1.0 - q) for a, q in zip(u1, p)])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300 if theta > 0 else 1e-15)

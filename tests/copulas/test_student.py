@@ -167,3 +167,15 @@ def test_hinv_inverts_hfunc_when_the_conditioning_value_is_extreme(df):
     back = cop.hinv1(np.stack([u[:, 0], p], axis=-1))
     assert np.all((back > 0) & (back < 1))
     np.testing.assert_allclose(cop.hfunc1(np.stack([u[:, 0], back], axis=-1)), p, atol=1e-12)
+
+
+@pytest.mark.parametrize("df", [3.0, 4.0, 2.5])
+def test_bvt_cdf_with_scalar_parameters_equals_the_broadcast_path(df):
+    # One rho and one df take a blocked fast path; per-point parameter arrays the general one.
+    # More points than one block, so that the block boundaries are crossed.
+    n = 40_000 if df != 2.5 else 2_000
+    rng = np.random.default_rng(5)
+    h, k = rng.standard_t(df, size=(2, n)) * 2.0
+    fast = bvt_cdf(h, k, -0.6, df)
+    general = bvt_cdf(h, k, np.full(n, -0.6), np.full(n, df))
+    np.testing.assert_array_equal(fast, general)

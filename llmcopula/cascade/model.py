@@ -161,7 +161,7 @@ class MarkovCopulaModel(CalibratedChainModel):
         return max(8, self.n_cells // 3)
 
     # -------------------------------------------------------------------------- prediction
-    def _stage_batch(self, cascade: tuple[int, ...]):
+    def _stage_batch(self, cascade: tuple[int, ...], exact: bool = True):
         """All stages' (K, F⁻¹) in one vectorised evaluation (see :mod:`._latent`). The last
         stage's cell edges do not depend on the thresholds, so its values are computed once."""
         latent = self._latent
@@ -170,7 +170,7 @@ class MarkovCopulaModel(CalibratedChainModel):
             *head, last = ys
             idx = np.concatenate([np.full(y.size, m) for y, m in zip(head, cascade)])
             flat = np.concatenate([np.ravel(y) for y in head])
-            kv, q = latent.evaluate(idx, flat)
+            kv, q = latent.evaluate(idx, flat, exact)
             out, start = [], 0
             for y in head:
                 stop = start + y.size
@@ -188,7 +188,10 @@ class MarkovCopulaModel(CalibratedChainModel):
                           n_cells: int | None = None) -> CascadeEvaluation:
         """Accuracy, cost and stage probabilities at uniform-scale thresholds ``s`` (B, k−1),
         optionally with their gradients — the objective used by the tuner. ``n_cells``
-        overrides the model's discretisation (the tuner explores on a coarser one)."""
+        overrides the model's discretisation (the tuner explores on a coarser one); on a
+        discretisation coarser than the model's own, the marginal quantiles at the cell edges
+        are interpolated instead of solved to 1e-14 (their error, below 1e-6, is far smaller
+        than that of the coarse cells), which makes an evaluation about a third faster."""
         self._check_fitted()
         cas = check_cascade(cascade, len(self.models_))
         s = np.clip(check_thresholds(s, len(cas), name="s"), 0.0, 1.0)
@@ -204,7 +207,8 @@ class MarkovCopulaModel(CalibratedChainModel):
                 grad_cost=np.zeros((b, 0)) if with_grad else None)
         copulas = [self.pair_copula(a, b) for a, b in zip(cas[:-1], cas[1:])]
         stop, corr, dstop, dcorr = cascade_recursion(
-            s, copulas, self._stage_batch(cas), n_cells=self.n_cells if n_cells is None else n_cells,
+            s, copulas, self._stage_batch(cas, exact=n_cells is None or n_cells >= self.n_cells),
+            n_cells=self.n_cells if n_cells is None else n_cells,
             approximation=approx, with_grad=with_grad
         )
         return CascadeEvaluation(

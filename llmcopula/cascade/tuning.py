@@ -10,7 +10,9 @@ used one start per λ and finite differences, which left jumps between neighbour
 optima). Here every λ is solved from several starts: the solutions at the neighbouring λ on a
 downward and an upward sweep (homotopy warm starts) and the best points of a batched
 quasi-random scan of the cube; the best local optimum wins. The budget form maximises P̂(correct)
-subject to Ê[cost] <= B with SLSQP from the best frontier points that satisfy the budget.
+subject to Ê[cost] <= B for all budgets at once, by a batched trust-region gradient projection
+from the most accurate feasible frontier and scan points (one batched model evaluation per
+iteration, see ``_solve_budgets_batched``).
 
 Thresholds inside an atom of a model's confidence (a repeated value, e.g. every answer with
 log-probability 0) are not realisable by a deterministic rule on Φ: the final thresholds are
@@ -74,8 +76,8 @@ class _Problem:
         self.n_evals = 0
 
     def evaluate(self, s: FloatArray, with_grad: bool = False) -> CascadeEvaluation:
-        # SLSQP asks for the objective, the constraint and its gradient at the same point:
-        # single points are cached (the last one, with its gradient when it was computed).
+        # L-BFGS-B and the edge snapping may ask twice for the same point: single points are
+        # cached (the last one, with its gradient when it was computed).
         key = s.tobytes() if s.shape[0] == 1 else None
         cached = getattr(self, "_last", None)
         if key is not None and cached is not None and cached[0] == key and (
@@ -101,6 +103,23 @@ class _Problem:
 # a threshold have zero width and the discretised derivative is only one-sided. Solutions on
 # these bounds are moved to the exact ends afterwards (see _snap_edges).
 _EDGE = 1e-6
+
+
+# Penalty on the relative budget excess in the merit function of the batched budget solver.
+# An excess of δ·B buys at most about δ·(elasticity of accuracy in cost) of accuracy, and that
+# elasticity is far below 1 on cascades; 10 makes every excess a loss.
+_EXCESS_PENALTY = 10.0
+# Trust radius of the batched budget solver (uniform scale): a row stops once a step of
+# 1e-3 no longer improves it (a threshold moved by 1e-3 of a quantile changes the accuracy by
+# ~1e-5 near an optimum, below the model's own error). Three starts per budget: on the shipped
+# k = 5 chains the solver then matches or beats SLSQP from two starts per budget in a third of
+# the time (SLSQP needs ~15 single-point model evaluations per start).
+_START_RADIUS = 0.05
+_MIN_RADIUS = 1e-3
+_SHRINK = 0.25
+_MAX_ITER = 30
+_BUDGET_STARTS = 3
+_START_SPREAD = 0.05
 
 
 def _minimise(fun, x0: FloatArray) -> tuple[FloatArray, float]:
@@ -313,29 +332,37 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     if adaptive and fill_gaps:
         coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
         budgets_out = np.full(lam.size, np.nan)
+        acc_pts = problem.evaluate(snapped).accuracy
+        cost_pts = _reported_cost(model, cas, snapped)
         # Gaps are measured in the reported cost, which the objective's cost only approximates,
         # so a budget's solution can land off its budget: a second round fills what is left.
         for _ in range(2):
-            ev = problem.evaluate(snapped)
-            ev = replace(ev, cost=_reported_cost(model, cas, snapped))
-            keep = np.flatnonzero(pareto_mask(ev.cost, ev.accuracy))
-            keep = keep[np.argsort(ev.cost[keep], kind="stable")]
-            fill = gap_budgets(ev.cost[keep], n_lambdas)
+            keep = np.flatnonzero(pareto_mask(cost_pts, acc_pts))
+            keep = keep[np.argsort(cost_pts[keep], kind="stable")]
+            fill = gap_budgets(cost_pts[keep], n_lambdas)
             if not fill.size:
                 break
             # The budget form reaches the parts of the frontier below its concave hull. Its
-            # starts: the most accurate feasible point on the straight line (in the uniform
-            # scale) between the gap's two neighbours, and the most accurate feasible seed.
-            w = np.linspace(0.0, 1.0, 65)
-            line_s = []
-            for a, b in zip(keep[:-1], keep[1:]):
-                if np.any((fill > ev.cost[a]) & (fill < ev.cost[b])):
-                    seg = snapped[a] + w[:, None] * (snapped[b] - snapped[a])
-                    line_s.append(seg)
-            seeds = np.vstack([snapped, sobol] + line_s)
-            extra = _solve_budgets_reported(model, cas, coarse, fill, seeds, n_starts=2)
+            # starts: the most accurate feasible points on the straight lines (in the uniform
+            # scale) between each gap's two neighbours, and among the frontier and the scan.
+            w = np.linspace(0.0, 1.0, 33)
+            line_s = [snapped[a] + w[:, None] * (snapped[b] - snapped[a])
+                      for a, b in zip(keep[:-1], keep[1:])
+                      if np.any((fill > cost_pts[a]) & (fill < cost_pts[b]))]
+            lines = np.vstack(line_s)
+            seeds = np.vstack([snapped, lines, sobol])
+            ev_seeds = coarse.evaluate(np.vstack([snapped, lines]))
+            seeds_eval = CascadeEvaluation(
+                accuracy=np.concatenate([ev_seeds.accuracy, scan.accuracy]),
+                cost=np.concatenate([ev_seeds.cost, scan.cost]),
+                stage_probabilities=np.vstack([ev_seeds.stage_probabilities,
+                                               scan.stage_probabilities]))
+            extra, extra_cost = _solve_budgets_reported(model, cas, coarse, fill, seeds,
+                                                        seeds_eval=seeds_eval)
             n_filled += fill.size
             snapped = np.vstack([snapped, extra])
+            acc_pts = np.concatenate([acc_pts, problem.evaluate(extra).accuracy])
+            cost_pts = np.concatenate([cost_pts, extra_cost])
             lam_out = np.concatenate([lam_out, np.full(fill.size, np.nan)])
             budgets_out = np.concatenate([budgets_out, fill])
         n_coarse += coarse.n_evals
@@ -380,7 +407,7 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
     # Seed each budget with the Lagrangian frontier and the scan.
     base = tune(model, cas, approximation=approximation, pareto=False, fill_gaps=False, rng=rng)
     seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
-    out = _solve_budgets_reported(model, cas, problem, budgets, seeds_s)
+    out, _ = _solve_budgets_reported(model, cas, problem, budgets, seeds_s)
     return _build_frontier(model, cas, out, model.method_name, approximation,
                            budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
 
@@ -395,14 +422,23 @@ def _reported_cost(model: CalibratedChainModel, cas: tuple[int, ...], s: FloatAr
 
 
 def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
-                            problem: _Problem, budgets: FloatArray, seeds_s: FloatArray,
-                            n_starts: int = 3) -> FloatArray:
-    """:func:`_solve_budgets`, with the budget held by the *reported* cost: the objective's cost
-    (smooth, what SLSQP needs) and the reported one (each stage's cost over the training
-    queries that reach it, piecewise constant) differ, so a budget whose solution reports more
-    than B is solved again with the objective's budget lowered by the excess (three rounds at
-    most; a point that still exceeds B stays, and selection by budget skips it)."""
-    out = _solve_budgets(model, cas, problem, budgets, seeds_s, n_starts)
+                            problem: _Problem, budgets: FloatArray, seeds_s: FloatArray, *,
+                            seeds_eval: CascadeEvaluation | None = None,
+                            n_starts: int = _BUDGET_STARTS) -> tuple[FloatArray, FloatArray]:
+    """The thresholds of highest predicted accuracy within each budget B, with the budget held
+    by the *reported* cost, and that cost. The objective's cost (smooth, what the solver needs)
+    and the reported one (each stage's cost over the training queries that reach it,
+    piecewise constant) differ, so a budget whose solution reports more than B is solved again,
+    warm-started from its solution, with the objective's budget lowered by the excess (three
+    rounds at most; a point that still exceeds B stays, and selection by budget skips it).
+    All budgets are solved together by the batched solver (:func:`_solve_budgets_batched`)."""
+    if seeds_eval is None:
+        seeds_eval = problem.evaluate(seeds_s)
+
+    def solve(b: FloatArray, starts: int, warm: FloatArray | None = None) -> FloatArray:
+        return _solve_budgets_fast(model, cas, problem, b, seeds_s, seeds_eval, starts, warm)
+
+    out = solve(budgets, n_starts)
     target = budgets.copy()
     floor = float(model.costs_[cas[0]])
     reported = _reported_cost(model, cas, out)
@@ -411,53 +447,11 @@ def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
         if not over.any():
             break
         target[over] = np.maximum(target[over] - (reported[over] - budgets[over]), floor)
-        # One local search per re-solve: the first solve already explored from several starts,
-        # and the lowered budget moves its solution only by the (small) cost discrepancy.
-        out[over] = _solve_budgets(model, cas, problem, target[over], seeds_s, 1)
+        # One start besides the warm one: the first solve already explored from several, and
+        # the lowered budget moves its solution only by the (small) cost discrepancy.
+        out[over] = solve(target[over], 1, out[over])
         reported[over] = _reported_cost(model, cas, out[over])
-    return out
-
-
-def _solve_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
-                   budgets: FloatArray, seeds_s: FloatArray, n_starts: int = 3) -> FloatArray:
-    """Uniform-scale thresholds of highest predicted accuracy with predicted cost <= B, for each
-    budget B: SLSQP from the ``n_starts`` most accurate feasible seeds, atoms snapped."""
-    seeds_eval = problem.evaluate(seeds_s)
-    k = len(cas)
-    out = np.zeros((budgets.size, k - 1))
-
-    def acc_fun(x: FloatArray) -> tuple[float, FloatArray]:
-        r = problem.evaluate(x[None, :], with_grad=True)
-        return -float(r.accuracy[0]), -r.grad_accuracy[0]
-
-    for b, budget in enumerate(budgets):
-        feasible = np.flatnonzero(seeds_eval.cost <= budget)
-        ranked = feasible[np.argsort(-seeds_eval.accuracy[feasible])][:n_starts]
-        starts = [seeds_s[i] for i in ranked] or [np.zeros(k - 1)]
-        best_acc, best_x = -np.inf, starts[0]
-        for x0 in starts:
-            cons = {"type": "ineq",
-                    "fun": lambda x, B=budget: (B - problem.evaluate(x[None, :]).cost[0]) / B,
-                    "jac": lambda x, B=budget: -problem.evaluate(
-                        x[None, :], with_grad=True).grad_cost[0] / B}
-            res = optimize.minimize(acc_fun, x0, jac=True, method="SLSQP",
-                                    bounds=[(0.0, 1.0)] * (k - 1), constraints=[cons],
-                                    options={"ftol": 1e-12, "maxiter": 200})
-            x = np.clip(res.x, 0.0, 1.0)
-            r = problem.evaluate(x[None, :])
-            if r.cost[0] <= budget * (1 + 1e-9) and r.accuracy[0] > best_acc:
-                best_acc, best_x = float(r.accuracy[0]), x
-        x_start = np.asarray(starts[0])
-        r0 = problem.evaluate(x_start[None, :])
-        if r0.cost[0] <= budget and r0.accuracy[0] > best_acc:
-            best_x = x_start
-
-        def score(s: FloatArray, B: float = budget) -> FloatArray:
-            r = problem.evaluate(s)
-            return np.where(r.cost <= B * (1 + 1e-9), -r.accuracy, np.inf)
-
-        out[b] = _snap_atoms(model, cas, best_x, score)
-    return out
+    return out, reported
 
 
 def gap_budgets(cost: ArrayLike, n_lambdas: int) -> FloatArray:
@@ -477,3 +471,134 @@ def gap_budgets(cost: ArrayLike, n_lambdas: int) -> FloatArray:
             m = int(np.ceil((b - a) / width))
             out.extend(a + (b - a) * np.arange(1, m) / m)
     return np.asarray(out, dtype=np.float64)
+
+
+def _projected_steps(x: FloatArray, cost: FloatArray, g_acc: FloatArray, g_cost: FloatArray,
+                     budget: FloatArray, radius: FloatArray) -> FloatArray:
+    """One trust-region step per row of the gradient-projection method for
+    max A(s) subject to C(s) <= B, 0 <= s <= 1 (Rosen 1960):
+
+        δ = r · t / |t| + (B − C) ∇C / |∇C|²,   t = ∇A − (∇A·∇C / |∇C|²) ∇C,
+
+    the ascent direction projected onto the tangent plane of the budget's level set plus the
+    Newton correction back onto it, used where the linearised constraint binds; elsewhere
+    δ = r ∇A / |∇A|. Coordinates on a bound that the step would push outward are frozen. The
+    bounds are [_EDGE, 1 − _EDGE], as for the λ path: at exactly 0 or 1 the derivative is
+    one-sided."""
+    free = np.ones(x.shape, dtype=bool)
+    step = np.zeros_like(x)
+    for _ in range(2):
+        ga = np.where(free, g_acc, 0.0)
+        gc = np.where(free, g_cost, 0.0)
+        norm_a = np.linalg.norm(ga, axis=1)
+        gc2 = np.einsum("ij,ij->i", gc, gc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plain = radius[:, None] * ga / norm_a[:, None]
+            plain = np.where(norm_a[:, None] > 0, plain, 0.0)
+            binds = (gc2 > 0) & (cost + np.einsum("ij,ij->i", gc, plain) > budget)
+            t = ga - (np.einsum("ij,ij->i", ga, gc) / gc2)[:, None] * gc
+            norm_t = np.linalg.norm(t, axis=1)
+            along = np.where(norm_t[:, None] > 0, radius[:, None] * t / norm_t[:, None], 0.0)
+            back = ((budget - cost) / gc2)[:, None] * gc
+        step = np.where(binds[:, None], along + np.where(np.isfinite(back), back, 0.0), plain)
+        out = ((x <= _EDGE) & (step < 0.0)) | ((x >= 1.0 - _EDGE) & (step > 0.0))
+        if not (out & free).any():
+            break
+        free &= ~out
+    return np.clip(x + step, _EDGE, 1.0 - _EDGE)
+
+
+def _solve_budgets_batched(problem: _Problem, budgets: FloatArray, seeds_s: FloatArray,
+                           seeds_eval: CascadeEvaluation, n_starts: int,
+                           warm: FloatArray | None = None) -> FloatArray:
+    """Uniform-scale thresholds of highest predicted accuracy with predicted cost <= B for all
+    budgets at once: from the ``n_starts`` most accurate feasible seeds of each budget (and
+    from ``warm[b]`` if given), a trust-region gradient projection (:func:`_projected_steps`)
+    in which every iteration is one batched model evaluation over all budgets and starts.
+    Returns the most accurate feasible point seen per budget, so never worse than its best
+    feasible seed; atoms are not snapped.
+
+    SLSQP, one budget at a time (the earlier solver, kept in the tests as the reference), spends
+    ~15 single-point model evaluations per start, and a single point costs several times its
+    share of a batched evaluation; on the shipped k = 5 chains the batched solver reaches the
+    same accuracies (or better, with more starts for the same time) in a third of the time.
+    """
+    nb = budgets.size
+    feasible = seeds_eval.cost[None, :] <= budgets[:, None] * (1 + 1e-9)
+    ranked_acc = np.where(feasible, seeds_eval.accuracy[None, :], -np.inf)
+    # Starts: the most accurate feasible seed, then the most accurate one farther than
+    # _START_SPREAD from every start chosen so far (neighbouring frontier points are often
+    # near-copies, and three starts in one basin are one start).
+    order = np.zeros((nb, n_starts), dtype=np.intp)
+    has = np.zeros((nb, n_starts), dtype=bool)
+    left = ranked_acc.copy()
+    for j in range(n_starts):
+        order[:, j] = np.argmax(left, axis=1)
+        has[:, j] = np.take_along_axis(left, order[:, j:j + 1], axis=1)[:, 0] > -np.inf
+        near = np.max(np.abs(seeds_s[None, :, :] - seeds_s[order[:, j]][:, None, :]), axis=2)
+        left[near < _START_SPREAD] = -np.inf
+    best_acc = np.where(has[:, 0], ranked_acc[np.arange(nb), order[:, 0]], -np.inf)
+    best_x = np.where(has[:, :1], seeds_s[order[:, 0]], 0.0)
+    # Rows of the batch: every (budget, feasible start) pair; a budget without a feasible
+    # seed starts from "answer everything at the first stage", the cheapest cascade.
+    take = has.copy()
+    take[:, 0] = True
+    row_b = np.repeat(np.arange(nb), n_starts).reshape(nb, n_starts)[take]
+    x = np.where(has[take][:, None], seeds_s[order[take]], 0.0)
+    if warm is not None:
+        row_b = np.concatenate([np.arange(nb), row_b])
+        x = np.vstack([warm, x])
+    x = np.clip(x, _EDGE, 1.0 - _EDGE)
+    B = budgets[row_b]
+    radius = np.full(row_b.size, _START_RADIUS)
+
+    def merit(acc: FloatArray, cost: FloatArray, b: FloatArray) -> FloatArray:
+        return acc - _EXCESS_PENALTY * np.maximum(cost / b - 1.0, 0.0)
+
+    def keep_best(rows: NDArray[np.intp], pts: FloatArray, acc: FloatArray,
+                  cost: FloatArray) -> None:
+        acc = np.where(cost <= budgets[rows] * (1 + 1e-9), acc, -np.inf)
+        np.maximum.at(best_acc, rows, acc)
+        won = np.flatnonzero((acc == best_acc[rows]) & (acc > -np.inf))
+        best_x[rows[won]] = pts[won]
+
+    ev = problem.evaluate(x, with_grad=True)
+    acc, cost = ev.accuracy.copy(), ev.cost.copy()
+    g_acc, g_cost = ev.grad_accuracy.copy(), ev.grad_cost.copy()
+    keep_best(row_b, x, acc, cost)
+    for _ in range(_MAX_ITER):
+        live = np.flatnonzero(radius > _MIN_RADIUS)
+        if not live.size:
+            break
+        trial = _projected_steps(x[live], cost[live], g_acc[live], g_cost[live], B[live],
+                                 radius[live])
+        ev = problem.evaluate(trial, with_grad=True)
+        keep_best(row_b[live], trial, ev.accuracy, ev.cost)
+        better = merit(ev.accuracy, ev.cost, B[live]) > merit(acc[live], cost[live], B[live]) + 1e-12
+        up, down = live[better], live[~better]
+        x[up], acc[up], cost[up] = trial[better], ev.accuracy[better], ev.cost[better]
+        g_acc[up], g_cost[up] = ev.grad_accuracy[better], ev.grad_cost[better]
+        radius[up] = np.minimum(radius[up] * 2.0, 0.5)
+        radius[down] *= _SHRINK
+    return best_x
+
+
+def _solve_budgets_fast(model: CalibratedChainModel, cas: tuple[int, ...], problem: _Problem,
+                        budgets: FloatArray, seeds_s: FloatArray, seeds_eval: CascadeEvaluation,
+                        n_starts: int, warm: FloatArray | None = None) -> FloatArray:
+    """:func:`_solve_budgets_batched`, then coordinates on the optimisation bounds moved to the
+    exact ends where that stays feasible and is no less accurate, and atoms snapped."""
+    x = _solve_budgets_batched(problem, budgets, seeds_s, seeds_eval, n_starts, warm)
+    y = np.where(x <= 2 * _EDGE, 0.0, np.where(x >= 1.0 - 2 * _EDGE, 1.0, x))
+    moved = np.flatnonzero(np.any(y != x, axis=1))
+    if moved.size:
+        ex, ey = problem.evaluate(x[moved]), problem.evaluate(y[moved])
+        ok = (ey.cost <= budgets[moved] * (1 + 1e-9)) & (ey.accuracy >= ex.accuracy - 1e-12)
+        x[moved[ok]] = y[moved[ok]]
+    for b, budget in enumerate(budgets):
+        def score(s: FloatArray, B: float = budget) -> FloatArray:
+            r = problem.evaluate(s)
+            return np.where(r.cost <= B * (1 + 1e-9), -r.accuracy, np.inf)
+
+        x[b] = _snap_atoms(model, cas, x[b], score)
+    return x

@@ -184,6 +184,22 @@ class CalibratedChainModel(BaseEstimator, ABC):
             return np.einsum("pk,pk->p", share, stage_cost)
         return conditional_expected_cost(prob, stage_cost)
 
+    def _rule_cost_calibrated(self, stage_probabilities: FloatArray, thresholds: FloatArray,
+                              cascade: tuple[int, ...]) -> FloatArray:
+        """:meth:`rule_cost` of the rules "Φ_j > t_j" given by calibrated thresholds, without
+        computing their raw form: the exact raw threshold r_j of t_j is the extreme raw value
+        the calibrator maps to <= t_j, so a training query passes "raw > r_j" (or "raw < r_j")
+        exactly when its calibrated confidence exceeds t_j, and routing the calibrated training
+        confidences gives the same stage costs (the tuner's budget solver calls this often,
+        and the raw thresholds take a 64-step float bisection each)."""
+        cas = list(cascade)
+        stage_cost, share = routed_stage_costs(
+            self.confidence_[:, cas], self._train_cost[:, cas], ("above",) * (len(cas) - 1),
+            np.asarray(thresholds, dtype=np.float64))
+        if self._cost_from_training_routing:
+            return np.einsum("pk,pk->p", share, stage_cost)
+        return conditional_expected_cost(np.atleast_2d(stage_probabilities), stage_cost)
+
     def coarse_n_cells(self) -> int | None:
         """The discretisation the tuner explores and optimises on (cells per threshold), or
         ``None`` when the model is not discretised (then the tuner uses the model as it is)."""

@@ -332,8 +332,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
     if adaptive and fill_gaps:
         coarse = _Problem(model, cas, approximation, n_cells=model.coarse_n_cells())
         budgets_out = np.full(lam.size, np.nan)
-        acc_pts = problem.evaluate(snapped).accuracy
-        cost_pts = _reported_cost(model, cas, snapped)
+        acc_pts, cost_pts = _reported(model, cas, snapped)
         # Gaps are measured in the reported cost, which the objective's cost only approximates,
         # so a budget's solution can land off its budget: a second round fills what is left.
         for _ in range(2):
@@ -357,11 +356,11 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
                 cost=np.concatenate([ev_seeds.cost, scan.cost]),
                 stage_probabilities=np.vstack([ev_seeds.stage_probabilities,
                                                scan.stage_probabilities]))
-            extra, extra_cost = _solve_budgets_reported(model, cas, coarse, fill, seeds,
-                                                        seeds_eval=seeds_eval)
+            extra, extra_acc, extra_cost = _solve_budgets_reported(
+                model, cas, coarse, fill, seeds, seeds_eval=seeds_eval)
             n_filled += fill.size
             snapped = np.vstack([snapped, extra])
-            acc_pts = np.concatenate([acc_pts, problem.evaluate(extra).accuracy])
+            acc_pts = np.concatenate([acc_pts, extra_acc])
             cost_pts = np.concatenate([cost_pts, extra_cost])
             lam_out = np.concatenate([lam_out, np.full(fill.size, np.nan)])
             budgets_out = np.concatenate([budgets_out, fill])
@@ -407,26 +406,27 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
     # Seed each budget with the Lagrangian frontier and the scan.
     base = tune(model, cas, approximation=approximation, pareto=False, fill_gaps=False, rng=rng)
     seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
-    out, _ = _solve_budgets_reported(model, cas, problem, budgets, seeds_s)
+    out, _, _ = _solve_budgets_reported(model, cas, problem, budgets, seeds_s)
     return _build_frontier(model, cas, out, model.method_name, approximation,
                            budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
 
 
-def _reported_cost(model: CalibratedChainModel, cas: tuple[int, ...], s: FloatArray
-                   ) -> FloatArray:
-    """The cost a frontier reports for uniform-scale thresholds ``s`` (see _build_frontier)."""
+def _reported(model: CalibratedChainModel, cas: tuple[int, ...], s: FloatArray
+              ) -> tuple[FloatArray, FloatArray]:
+    """The accuracy and cost a frontier reports for uniform-scale thresholds ``s`` (see
+    _build_frontier)."""
     t = _quantile_to_thresholds(model, cas, s)
     res = model.evaluate_quantile(model.to_quantile(t, cas), cas)
-    directions, raw = model.raw_rules(t, cas)
-    return model.rule_cost(res.stage_probabilities, directions, raw, cas)
+    return res.accuracy, model._rule_cost_calibrated(res.stage_probabilities, t, cas)
 
 
 def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
                             problem: _Problem, budgets: FloatArray, seeds_s: FloatArray, *,
                             seeds_eval: CascadeEvaluation | None = None,
-                            n_starts: int = _BUDGET_STARTS) -> tuple[FloatArray, FloatArray]:
+                            n_starts: int = _BUDGET_STARTS
+                            ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The thresholds of highest predicted accuracy within each budget B, with the budget held
-    by the *reported* cost, and that cost. The objective's cost (smooth, what the solver needs)
+    by the *reported* cost, and their reported accuracy and cost. The objective's cost (smooth, what the solver needs)
     and the reported one (each stage's cost over the training queries that reach it,
     piecewise constant) differ, so a budget whose solution reports more than B is solved again,
     warm-started from its solution, with the objective's budget lowered by the excess (three
@@ -441,7 +441,7 @@ def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
     out = solve(budgets, n_starts)
     target = budgets.copy()
     floor = float(model.costs_[cas[0]])
-    reported = _reported_cost(model, cas, out)
+    accuracy, reported = _reported(model, cas, out)
     for _ in range(3):
         over = reported > budgets * (1 + 1e-9)
         if not over.any():
@@ -450,8 +450,8 @@ def _solve_budgets_reported(model: CalibratedChainModel, cas: tuple[int, ...],
         # One start besides the warm one: the first solve already explored from several, and
         # the lowered budget moves its solution only by the (small) cost discrepancy.
         out[over] = solve(target[over], 1, out[over])
-        reported[over] = _reported_cost(model, cas, out[over])
-    return out, reported
+        accuracy[over], reported[over] = _reported(model, cas, out[over])
+    return out, accuracy, reported
 
 
 def gap_budgets(cost: ArrayLike, n_lambdas: int) -> FloatArray:

@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder")
     parser.add_argument("--bo-only", action="store_true",
-                        help="only the BO comparison on the full-data BO cascades (fast)")
+                        help="only the BO subset: the 9 full-data BO cascades and cascade 0-2-4 of "
+                             "MMLU and MedMCQA at n <= 30 (fast)")
     parser.add_argument("--ours", default="markov-copula",
                         help="the method whose per-cascade differences against the published "
                              "configuration are listed")
@@ -140,9 +141,12 @@ def main(argv: list[str] | None = None) -> None:
     if curves.empty:
         sys.exit(f"{args.folder}: no task files")
     if args.bo_only:
-        keep = (curves["n_train"].astype(str) == "all") & np.array(
+        n_train = curves["n_train"].astype(str)
+        full = (n_train == "all") & np.array(
             [(c, cas) in BO_FULL for c, cas in zip(curves["chain"], curves["cascade"])])
-        curves = curves[keep]
+        low = (n_train.isin(["10", "20", "30"]) & (curves["cascade"] == "0-2-4")
+               & (curves["chain"] == "llama") & curves["benchmark"].isin(["mmlu", "medmcqa"]))
+        curves = curves[full | low]
     methods = set(curves["method"])
     areas_by_ours = {o: compute_areas(curves, ours=o) for o in OURS if o in methods}
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

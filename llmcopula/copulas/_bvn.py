@@ -50,8 +50,13 @@ def _gauss_legendre01(n: int) -> tuple[FloatArray, FloatArray]:
     return (x + 1.0) / 2.0, w / 2.0
 
 
-def bvn_cdf(h: ArrayLike, k: ArrayLike, rho: ArrayLike) -> FloatArray:
+def bvn_cdf(h: ArrayLike, k: ArrayLike, rho: ArrayLike, *, ph: ArrayLike | None = None,
+            pk: ArrayLike | None = None) -> FloatArray:
     """Φ2(h, k; ρ) = P(X <= h, Y <= k) for a standard bivariate normal pair.
+
+    ``ph`` and ``pk``, if given, are Φ(h) and Φ(k) (a copula's own u1 and u2): they are used
+    instead of evaluating Φ again, which is exact to rounding and saves two normal
+    distribution functions per point.
 
     Absolute error below about 1e-15 (Gauss–Legendre with 6, 12 or 20 nodes by |ρ|, after
     Drezner & Wesolowsky 1990 and Genz 2004).
@@ -68,17 +73,21 @@ def bvn_cdf(h: ArrayLike, k: ArrayLike, rho: ArrayLike) -> FloatArray:
     whose integrand's Taylor polynomial in x² (times exp(-b²/(2x²))) is integrated in closed
     form and the smooth remainder by quadrature; ρ < 0 uses Φ2(h, k; ρ) = Φ(h) - Φ2(h, -k; -ρ).
     """
-    h, k, rho = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (h, k, rho)))
-    shape = h.shape
-    h, k, rho = h.ravel(), k.ravel(), rho.ravel()
+    given = ph is not None and pk is not None
+    arrays = [np.asarray(a, dtype=np.float64) for a in (h, k, rho) + ((ph, pk) if given else ())]
+    arrays = [a.ravel() for a in np.broadcast_arrays(*arrays)]
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (h, k, rho)))
+    h, k, rho = arrays[:3]
     out = np.empty(h.shape, dtype=np.float64)
     for start in range(0, h.size, _BLOCK):
         sl = slice(start, start + _BLOCK)
-        out[sl] = _bvn_block(h[sl], k[sl], rho[sl])
+        probs = (arrays[3][sl], arrays[4][sl]) if given else None
+        out[sl] = _bvn_block(h[sl], k[sl], rho[sl], probs)
     return out.reshape(shape)
 
 
-def _bvn_block(h: FloatArray, k: FloatArray, rho: FloatArray) -> FloatArray:
+def _bvn_block(h: FloatArray, k: FloatArray, rho: FloatArray,
+               probs: tuple[FloatArray, FloatArray] | None = None) -> FloatArray:
     # Infinite limits: replace ±inf by ±40, far beyond where Φ differs from 0 or 1 in double
     # precision, so that the formulas below need no special cases.
     h = np.clip(h, -40.0, 40.0)
@@ -88,16 +97,18 @@ def _bvn_block(h: FloatArray, k: FloatArray, rho: FloatArray) -> FloatArray:
     for lo, hi, n in ((0.0, 0.3, 6), (0.3, 0.75, 12), (0.75, _RHO_SWITCH, 20)):
         sel = (arho >= lo) & (arho < hi)
         if sel.all():
-            return _bvn_arcsine(h, k, rho, n)
+            return _bvn_arcsine(h, k, rho, n, probs)
         if sel.any():
-            out[sel] = _bvn_arcsine(h[sel], k[sel], rho[sel], n)
+            out[sel] = _bvn_arcsine(h[sel], k[sel], rho[sel], n,
+                                    None if probs is None else (probs[0][sel], probs[1][sel]))
     sel = arho >= _RHO_SWITCH
     if sel.any():
         out[sel] = _bvn_near_one(h[sel], k[sel], rho[sel])
     return out
 
 
-def _bvn_arcsine(h: FloatArray, k: FloatArray, rho: FloatArray, n: int) -> FloatArray:
+def _bvn_arcsine(h: FloatArray, k: FloatArray, rho: FloatArray, n: int,
+                 probs: tuple[FloatArray, FloatArray] | None = None) -> FloatArray:
     t, w = _gauss_legendre01(n)
     hk = h * k
     hs = (h * h + k * k) / 2.0
@@ -105,12 +116,14 @@ def _bvn_arcsine(h: FloatArray, k: FloatArray, rho: FloatArray, n: int) -> Float
     scalar_rho = rho.size == 0 or np.all(rho == rho[0])
     acc = np.zeros(h.shape)
     tmp = np.empty(h.shape)
+    tmp2 = np.empty(h.shape) if scalar_rho else None
     for ti, wi in zip(t, w):
         if scalar_rho:
-            sn = np.sin(asr[:1] * ti)
+            sn = float(np.sin(asr[0] * ti)) if asr.size else 0.0
             inv = 1.0 / (1.0 - sn * sn)
             np.multiply(hk, sn * inv, out=tmp)
-            tmp -= hs * inv
+            np.multiply(hs, inv, out=tmp2)
+            tmp -= tmp2
         else:
             sn = np.sin(asr * ti)
             tmp[...] = (sn * hk - hs) / (1.0 - sn * sn)
@@ -118,7 +131,9 @@ def _bvn_arcsine(h: FloatArray, k: FloatArray, rho: FloatArray, n: int) -> Float
         np.exp(tmp, out=tmp)
         tmp *= wi
         acc += tmp
-    return special.ndtr(h) * special.ndtr(k) + acc * asr / _TWO_PI
+    if probs is None:
+        probs = (special.ndtr(h), special.ndtr(k))
+    return probs[0] * probs[1] + acc * asr / _TWO_PI
 
 
 def _bvn_near_one(h: FloatArray, k: FloatArray, rho: FloatArray) -> FloatArray:
@@ -245,51 +260,78 @@ def _bvt_dunnett_sobel(h: FloatArray, k: FloatArray, rho: FloatArray | float,
     ors = (1.0 - rho) * (1.0 + rho)
     hrk = h - rho * k
     krh = k - rho * h
+    h2, k2 = h * h, k * k
     with np.errstate(divide="ignore", invalid="ignore"):
-        xnhk = np.nan_to_num(hrk * hrk / (hrk * hrk + ors * (nu + k * k)))
-        xnkh = np.nan_to_num(krh * krh / (krh * krh + ors * (nu + h * h)))
+        xnhk = np.nan_to_num(hrk * hrk / (hrk * hrk + ors * (nu + k2)))
+        xnkh = np.nan_to_num(krh * krh / (krh * krh + ors * (nu + h2)))
     hs = np.sign(hrk)
     ks = np.sign(krh)
-    hh = h * h / nu
-    kk = k * k / nu
+    hh = h2 / nu
+    kk = k2 / nu
     if nu % 2 == 0:
-        total = np.arctan2(np.sqrt(ors), -rho) / _TWO_PI
-        gmph = h / np.sqrt(16.0 * (nu + h * h))
-        gmpk = k / np.sqrt(16.0 * (nu + k * k))
-        btnckh = 2.0 * np.arctan2(np.sqrt(xnkh), np.sqrt(1.0 - xnkh)) / np.pi
-        btpdkh = 2.0 * np.sqrt(xnkh * (1.0 - xnkh)) / np.pi
-        btnchk = 2.0 * np.arctan2(np.sqrt(xnhk), np.sqrt(1.0 - xnhk)) / np.pi
-        btpdhk = 2.0 * np.sqrt(xnhk * (1.0 - xnhk)) / np.pi
-        for j in range(1, nu // 2 + 1):
-            total = total + gmph * (1.0 + ks * btnckh) + gmpk * (1.0 + hs * btnchk)
-            btnckh = btnckh + btpdkh
-            btpdkh = 2 * j * btpdkh * (1.0 - xnkh) / (2 * j + 1)
-            btnchk = btnchk + btpdhk
-            btpdhk = 2 * j * btpdhk * (1.0 - xnhk) / (2 * j + 1)
-            gmph = gmph * (2 * j - 1) / (2 * j * (1.0 + hh))
-            gmpk = gmpk * (2 * j - 1) / (2 * j * (1.0 + kk))
-    else:
-        snu = np.sqrt(nu)
-        qhrk = np.sqrt(np.maximum(h * h + k * k - 2.0 * rho * h * k + nu * ors, 0.0))
-        hkrn = h * k + rho * nu
-        hkn = h * k - nu
-        hpk = h + k
-        total = np.arctan2(-snu * (hkn * qhrk + hpk * hkrn), hkn * hkrn - nu * hpk * qhrk) / _TWO_PI
-        total = np.where(total < -1e-15, total + 1.0, total)
-        gmph = h / (_TWO_PI * snu * (1.0 + hh))
-        gmpk = k / (_TWO_PI * snu * (1.0 + kk))
-        btnckh = np.sqrt(xnkh)
-        btpdkh = btnckh
-        btnchk = np.sqrt(xnhk)
-        btpdhk = btnchk
-        for j in range(1, (nu - 1) // 2 + 1):
-            total = total + gmph * (1.0 + ks * btnckh) + gmpk * (1.0 + hs * btnchk)
-            btpdkh = (2 * j - 1) * btpdkh * (1.0 - xnkh) / (2 * j)
-            btnckh = btnckh + btpdkh
-            btpdhk = (2 * j - 1) * btpdhk * (1.0 - xnhk) / (2 * j)
-            btnchk = btnchk + btpdhk
-            gmph = gmph * 2 * j / ((2 * j + 1) * (1.0 + hh))
-            gmpk = gmpk * 2 * j / ((2 * j + 1) * (1.0 + kk))
+        # The series in place, with the loop-invariant factors computed once and the updates
+        # that the last term does not use skipped (about half the elementwise passes).
+        c = 2.0 / np.pi
+        omx_kh, omx_hk = 1.0 - xnkh, 1.0 - xnhk
+        btnckh = np.arctan2(np.sqrt(xnkh), np.sqrt(omx_kh))
+        btnckh *= c
+        btpdkh = np.sqrt(xnkh * omx_kh)
+        btpdkh *= c
+        btnchk = np.arctan2(np.sqrt(xnhk), np.sqrt(omx_hk))
+        btnchk *= c
+        btpdhk = np.sqrt(xnhk * omx_hk)
+        btpdhk *= c
+        gmph = h / np.sqrt(16.0 * (nu + h2))
+        gmpk = k / np.sqrt(16.0 * (nu + k2))
+        inv_hh = 1.0 / (1.0 + hh)
+        inv_kk = 1.0 / (1.0 + kk)
+        acc = np.zeros(np.broadcast(h, k).shape)
+        tmp = np.empty_like(acc)
+        last = nu // 2
+        for j in range(1, last + 1):
+            np.multiply(ks, btnckh, out=tmp)
+            tmp += 1.0
+            tmp *= gmph
+            acc += tmp
+            np.multiply(hs, btnchk, out=tmp)
+            tmp += 1.0
+            tmp *= gmpk
+            acc += tmp
+            if j == last:
+                break
+            btnckh += btpdkh
+            btnchk += btpdhk
+            btpdkh *= omx_kh
+            btpdkh *= 2 * j / (2 * j + 1)
+            btpdhk *= omx_hk
+            btpdhk *= 2 * j / (2 * j + 1)
+            gmph *= inv_hh
+            gmph *= (2 * j - 1) / (2 * j)
+            gmpk *= inv_kk
+            gmpk *= (2 * j - 1) / (2 * j)
+        return acc + np.arctan2(np.sqrt(ors), -rho) / _TWO_PI
+    # odd ν
+    snu = np.sqrt(nu)
+    qhrk = np.sqrt(np.maximum(h * h + k * k - 2.0 * rho * h * k + nu * ors, 0.0))
+    hkrn = h * k + rho * nu
+    hkn = h * k - nu
+    hpk = h + k
+    total = np.arctan2(-snu * (hkn * qhrk + hpk * hkrn), hkn * hkrn - nu * hpk * qhrk) / _TWO_PI
+    total = np.where(total < -1e-15, total + 1.0, total)
+    gmph = h / (_TWO_PI * snu * (1.0 + hh))
+    gmpk = k / (_TWO_PI * snu * (1.0 + kk))
+    btnckh = np.sqrt(xnkh)
+    btpdkh = btnckh
+    btnchk = np.sqrt(xnhk)
+    btpdhk = btnchk
+    for j in range(1, (nu - 1) // 2 + 1):
+        total = total + gmph * (1.0 + ks * btnckh) + gmpk * (1.0 + hs * btnchk)
+        btpdkh = (2 * j - 1) * btpdkh * (1.0 - xnkh) / (2 * j)
+        btnckh = btnckh + btpdkh
+        btpdhk = (2 * j - 1) * btpdhk * (1.0 - xnhk) / (2 * j)
+        btnchk = btnchk + btpdhk
+        gmph = gmph * 2 * j / ((2 * j + 1) * (1.0 + hh))
+        gmpk = gmpk * 2 * j / ((2 * j + 1) * (1.0 + kk))
     return total
 
 

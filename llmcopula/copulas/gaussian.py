@@ -35,6 +35,9 @@ def _check_correlation(rho: ArrayLike, name: str = "rho") -> Any:
 
 def _edges(u1: FloatArray, u2: FloatArray, out: FloatArray) -> FloatArray:
     """Exact cdf values on the boundary of the unit square: C(0, v) = 0, C(1, v) = v."""
+    # Two passes and two reductions decide whether any point is on the boundary at all.
+    if np.size(out) and np.min(np.minimum(u1, u2)) > 0.0 and np.max(np.maximum(u1, u2)) < 1.0:
+        return out
     out = np.where((u1 == 0.0) | (u2 == 0.0), 0.0, out)
     out = np.where(u1 == 1.0, u2, out)
     return np.where(u2 == 1.0, u1, out)
@@ -119,7 +122,7 @@ class GaussianCopula(BivariateCopula):
 
     # ------------------------------------------------------------------------------------------
     def _cdf0(self, u1: FloatArray, u2: FloatArray) -> FloatArray:
-        out = bvn_cdf(special.ndtri(u1), special.ndtri(u2), self.rho)
+        out = bvn_cdf(special.ndtri(u1), special.ndtri(u2), self.rho, ph=u1, pk=u2)
         return _edges(u1, u2, out)
 
     def _logpdf0(self, u1: FloatArray, u2: FloatArray) -> FloatArray:

@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).parents[1] / "llmcopula"
 #: Bottom to top. A module may import its own package and any package of a lower layer; never a
 #: package of its own layer (peers stay independent) or of a higher one.
 LAYERS: list[set[str]] = [
-    {"__init__", "_validation", "_estimator", "_deprecation", "_cli_errors"},   # foundations
+    {"__init__", "_validation", "_estimator", "_deprecation", "_cli_errors",
+     "_cli_columns"},                                            # foundations
     {"copulas", "datasets", "calibration", "policy"},            # models of data, file formats
     {"cascade", "selection", "ranking", "fusion", "monitoring"},  # methods
     {"experiments", "serve", "deploy", "planning"},              # harnesses and services
@@ -38,7 +39,8 @@ ONLY: dict[str, set[str]] = {
     # the gateway applies policies; it never fits (no cascade, copulas, selection, calibration)
     "serve": {"policy", "datasets", "monitoring", "_validation", "_deprecation"},
     "cascade": {"copulas", "datasets", "calibration", "policy",
-                "_validation", "_estimator", "_deprecation", "_cli_errors", "__init__"},
+                "_validation", "_estimator", "_deprecation", "_cli_errors", "_cli_columns",
+                "__init__"},
 }
 
 #: Packages whose third-party imports are restricted (the standard library is always allowed).

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._cli_columns import add_column_arguments
+
 __all__ = ["add_parser", "run"]
 
 
@@ -52,13 +54,7 @@ def add_log_arguments(parser: argparse.ArgumentParser) -> None:
                      help="comma-separated model names in chain order (else from --position-col)")
     src.add_argument("--signal", default=None, choices=("logprob", "p_true"),
                      help="how the user's raw confidence was produced (picks the transform)")
-    cols = parser.add_argument_group("columns of user logs")
-    cols.add_argument("--query-col", default="query_id")
-    cols.add_argument("--model-col", default="model")
-    cols.add_argument("--confidence-col", default="raw_confidence")
-    cols.add_argument("--correct-col", default="correct")
-    cols.add_argument("--cost-col", default="cost_answer_usd")
-    cols.add_argument("--position-col", default="position")
+    add_column_arguments(parser, ("query", "model", "confidence", "correct", "cost", "position"))
 
 
 def _read_log(option: str, path: str, split: str, kwargs: dict[str, Any]) -> Any:

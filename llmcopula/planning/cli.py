@@ -15,6 +15,8 @@ import math
 import sys
 from typing import Any
 
+from .._cli_columns import add_column_arguments
+
 __all__ = ["add_parser", "run"]
 
 
@@ -50,14 +52,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                           "recorded total (cost_usd)")
     src.add_argument("--train", default=None, help="user training log (CSV, CSV.gz or Parquet)")
     src.add_argument("--test", default=None, help="user test log in the same format")
-    cols = p.add_argument_group("columns of user logs")
-    cols.add_argument("--query-col", default="query_id")
-    cols.add_argument("--model-col", default="model")
-    cols.add_argument("--confidence-col", default="raw_confidence")
-    cols.add_argument("--correct-col", default="correct")
-    cols.add_argument("--cost-col", default="cost_answer_usd")
-    cols.add_argument("--answer-col", default="answer")
-    cols.add_argument("--label-col", default="reference")
+    cols = add_column_arguments(p, ("query", "model", "confidence", "correct", "cost", "answer",
+                                    "label"))
     cols.add_argument("--signal", default=None, choices=("logprob", "p_true"),
                       help="how the raw confidence was produced (picks the calibration)")
     plan = p.add_argument_group("plan")

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 __all__ = ["add_parser", "run", "NONE_CORRECT", "DEFAULT_ESTIMATOR", "DEFAULT_AGGREGATOR"]
 
+from llmcopula._cli_columns import add_column_arguments
 from llmcopula.selection.aggregator_choice import AUTO
 from llmcopula.selection.methods import DEFAULT_AGGREGATOR, DEFAULT_ESTIMATOR, DEFAULT_METHOD
 
@@ -75,15 +76,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                           "(default mmlu); gsm8k/triviaqa have no labelled test split")
     src.add_argument("--train", default=None, help="user training log (CSV, CSV.gz or Parquet)")
     src.add_argument("--test", default=None, help="user test log in the same format")
-    cols = p.add_argument_group("columns of user logs")
-    cols.add_argument("--query-col", default="query_id")
-    cols.add_argument("--model-col", default="model")
-    cols.add_argument("--answer-col", default="answer")
-    cols.add_argument("--correct-col", default="correct")
-    cols.add_argument("--label-col", default="reference",
-                      help="label column (if absent, labels are derived from correct answers)")
-    cols.add_argument("--cost-col", default="cost_answer_usd",
-                      help="cost column (if absent, every model costs 1)")
+    add_column_arguments(p, ("query", "model", "answer", "correct", "label", "cost"), helps={
+        "label": "label column (if absent, labels are derived from correct answers)",
+        "cost": "cost column (if absent, every model costs 1)"})
     sel = p.add_argument_group("selection")
     sel.add_argument("--k", type=int, default=None, help="maximum number of models")
     sel.add_argument("--budget", type=float, default=None,

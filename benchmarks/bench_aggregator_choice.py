@@ -40,29 +40,11 @@ from collections import Counter
 import numpy as np
 from joblib import Parallel, delayed
 
-from llmcopula.datasets import load_pool
-from llmcopula.selection import choose_aggregator, make_aggregator, select_models
+from llmcopula.selection import choose_aggregator, select_models
 from llmcopula.selection.aggregator_choice import CHOICE_RULES
+from selection_common import BENCHMARKS, CLASSES, KS, aggregator, fmt, pooled, split_data
 
-BENCHMARKS = ("mmlu", "medmcqa")
-KS = (3, 5)
-CLASSES = np.array(list("ABCD"))
 PROCEDURES = ("fixed", *CHOICE_RULES)
-
-
-def split_data(benchmark: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    log = load_pool(benchmark, split)
-    return np.asarray(log.answer, dtype=str), np.asarray(log.reference, dtype=str)
-
-
-def pooled(benchmark: str) -> tuple[np.ndarray, np.ndarray, int]:
-    (Xa, ya), (Xb, yb) = split_data(benchmark, "train"), split_data(benchmark, "test")
-    return np.vstack([Xa, Xb]), np.concatenate([ya, yb]), ya.size
-
-
-def aggregator(name: str, seed: int):
-    return make_aggregator(name, classes=CLASSES,
-                           **({"rng": seed} if name == "copula-bayes" else {}))
 
 
 def run(Xtr, ytr, Xte, yte, seed: int, repeats: int) -> dict:
@@ -85,16 +67,6 @@ def run(Xtr, ytr, Xte, yte, seed: int, repeats: int) -> dict:
                     agg = aggregator(name, seed).fit(Xtr[:, cols], ytr)
                     out[label, proc, k] = float(np.mean(agg.predict(Xte[:, cols]) == yte))
     return out
-
-
-def mean_se(values) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
-
-
-def fmt(values) -> str:
-    m, s = mean_se(values)
-    return f"{m:+.4f} ± {s:.4f}"
 
 
 def part_nested(args) -> list[str]:

@@ -177,7 +177,7 @@ def real_data(benchmark: str) -> str:
                 picks.append(row[i].text)
                 calls.append(c)
             add(f"{jname}: {method}", np.array(picks, dtype=object), f"{np.mean(calls):.1f}")
-        fused, in_top3 = [], []
+        fused = []
         for row in cands:
             pm = PairwiseMatrix.from_comparator(judge, None, row)
             top = topk_from_scores(maxlogits_scores(pm.logits), 3)

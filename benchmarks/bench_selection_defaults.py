@@ -38,34 +38,15 @@ from collections import defaultdict
 import numpy as np
 from joblib import Parallel, delayed
 
-from llmcopula.datasets import load_pool
-from llmcopula.selection import SparsePatternWarning, make_aggregator, select_models
+from llmcopula.selection import SparsePatternWarning, select_models
 from llmcopula.selection.copula_information import WRONG_ANSWER_MODELS, CopulaInformation
 from llmcopula.selection.information import mutual_information
 from llmcopula.selection.aggregator_choice import resolve_aggregator
 from llmcopula.selection.prediction import predict_ensemble
+from selection_common import BENCHMARKS, CLASSES, KS, aggregator, mean_se, pooled, split_data
 
-BENCHMARKS = ("mmlu", "medmcqa")
 ESTIMATORS = ("plugin", "miller-madow", "gaussian-copula")
 AGGREGATORS = ("majority-vote", "weighted-vote", "map", "dawid-skene", "copula-bayes")
-KS = (3, 5)
-CLASSES = np.array(list("ABCD"))
-
-
-def split_data(benchmark: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    log = load_pool(benchmark, split)
-    return np.asarray(log.answer, dtype=str), np.asarray(log.reference, dtype=str)
-
-
-def pooled(benchmark: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """All queries (train then test) and the shipped training size."""
-    (Xa, ya), (Xb, yb) = split_data(benchmark, "train"), split_data(benchmark, "test")
-    return np.vstack([Xa, Xb]), np.concatenate([ya, yb]), ya.size
-
-
-def aggregator(name: str, seed: int):
-    return make_aggregator(name, classes=CLASSES, **({"rng": seed} if name == "copula-bayes"
-                                                      else {}))
 
 
 def evaluate(Xtr, ytr, Xte, yte, seed: int, ks=KS, estimators=ESTIMATORS,
@@ -89,11 +70,6 @@ def evaluate(Xtr, ytr, Xte, yte, seed: int, ks=KS, estimators=ESTIMATORS,
                     agg = aggregator(a, seed).fit(Xtr[:, cols], ytr)
                     out[name, a, k] = float(agg.score(Xte[:, cols], yte))
     return out
-
-
-def mean_se(values) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
 
 
 # ---------------------------------------------------------------------------------------------

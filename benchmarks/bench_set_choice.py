@@ -30,27 +30,12 @@ from collections import Counter
 import numpy as np
 from joblib import Parallel, delayed
 
-from llmcopula.datasets import load_pool
-from llmcopula.selection import auto_selection, make_aggregator
-
-BENCHMARKS = ("mmlu", "medmcqa")
-KS = (3, 5)
-CLASSES = np.array(list("ABCD"))
-
-
-def split_data(benchmark: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    log = load_pool(benchmark, split)
-    return np.asarray(log.answer, dtype=str), np.asarray(log.reference, dtype=str)
-
-
-def pooled(benchmark: str) -> tuple[np.ndarray, np.ndarray, int]:
-    (Xa, ya), (Xb, yb) = split_data(benchmark, "train"), split_data(benchmark, "test")
-    return np.vstack([Xa, Xb]), np.concatenate([ya, yb]), ya.size
+from llmcopula.selection import auto_selection
+from selection_common import BENCHMARKS, KS, aggregator, fmt, pooled, split_data
 
 
 def score(name: str, cols, Xtr, ytr, Xte, yte, seed: int) -> float:
-    agg = make_aggregator(name, classes=CLASSES, **({"rng": seed} if name == "copula-bayes"
-                                                    else {}))
+    agg = aggregator(name, seed)
     agg.fit(Xtr[:, list(cols)], ytr)
     return float(np.mean(agg.predict(Xte[:, list(cols)]) == yte))
 
@@ -80,16 +65,6 @@ def run(Xtr, ytr, Xte, yte, seed: int) -> dict:
             out["chosen", k] = c.chosen
             out["differ", k] = sorted(c.sets[i_g]) != sorted(c.sets[i_t])
     return out
-
-
-def mean_se(values) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
-
-
-def fmt(values) -> str:
-    m, s = mean_se(values)
-    return f"{m:+.4f} ± {s:.4f}"
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._deprecation import keyword_only_after
 from .._estimator import BaseEstimator
-from .._validation import check_is_fitted, check_positive_int, check_rng
+from .._validation import check_is_fitted
 from ..calibration import PlattCalibrator, calibrate, fit_calibrators, raw_thresholds
 from ..calibration.rules import raw_rules
 from ..datasets import ChainLog

@@ -149,8 +149,8 @@ class ConfidenceMarginal(BaseEstimator):
             if cont.size == 1:
                 is_atom |= values == cont[0]
                 warnings.warn(
-                    f"phi: only one value is not an atom; modelling it as an atom too "
-                    f"(atoms only, no continuous part)", UserWarning, stacklevel=2)
+                    "phi: only one value is not an atom; modelling it as an atom too "
+                    "(atoms only, no continuous part)", UserWarning, stacklevel=2)
                 self.fallback_ = "atoms-only"
             cont = cont[:0]
         self.atoms_ = values[is_atom]

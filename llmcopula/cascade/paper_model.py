@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
-from scipy.special import betainc, betaincinv, betaln
+from scipy.special import betainc, betaln
 
 from .._estimator import BaseEstimator
-from .._validation import check_is_fitted, check_positive_int, check_rng
+from .._validation import check_is_fitted, check_positive_int
 from ..copulas import BivariateCopula, GumbelCopula, IndependenceCopula
 from ..datasets import ChainLog
 from ._betamix import _newton_beta

@@ -21,8 +21,6 @@ snapped to the better of "defer the whole atom" and "accept the whole atom".
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -350,12 +348,7 @@ def tune(model: CalibratedChainModel, cascade: Sequence[int] | None = None, *,
                       if np.any((fill > cost_pts[a]) & (fill < cost_pts[b]))]
             lines = np.vstack(line_s)
             seeds = np.vstack([snapped, lines, sobol])
-            ev_seeds = coarse.evaluate(np.vstack([snapped, lines]))
-            seeds_eval = CascadeEvaluation(
-                accuracy=np.concatenate([ev_seeds.accuracy, scan.accuracy]),
-                cost=np.concatenate([ev_seeds.cost, scan.cost]),
-                stage_probabilities=np.vstack([ev_seeds.stage_probabilities,
-                                               scan.stage_probabilities]))
+            seeds_eval = _stack(coarse.evaluate(np.vstack([snapped, lines])), scan)
             extra, extra_acc, extra_cost = _solve_budgets_reported(
                 model, cas, coarse, fill, seeds, seeds_eval=seeds_eval)
             n_filled += fill.size
@@ -405,10 +398,20 @@ def _tune_budgets(model: CalibratedChainModel, cas: tuple[int, ...], problem: _P
         )
     # Seed each budget with the Lagrangian frontier and the scan.
     base = tune(model, cas, approximation=approximation, pareto=False, fill_gaps=False, rng=rng)
-    seeds_s = np.vstack([model.to_quantile(base.thresholds, cas), sobol])
-    out, _, _ = _solve_budgets_reported(model, cas, problem, budgets, seeds_s)
+    path = model.to_quantile(base.thresholds, cas)
+    seeds_s = np.vstack([path, sobol])
+    out, _, _ = _solve_budgets_reported(model, cas, problem, budgets, seeds_s,
+                                        seeds_eval=_stack(problem.evaluate(path), scan))
     return _build_frontier(model, cas, out, model.method_name, approximation,
                            budgets=budgets.copy(), info={"n_model_evaluations": problem.n_evals})
+
+
+def _stack(first: CascadeEvaluation, second: CascadeEvaluation) -> CascadeEvaluation:
+    """The values of two evaluations (without gradients), rows of ``first`` then ``second``."""
+    return CascadeEvaluation(
+        accuracy=np.concatenate([first.accuracy, second.accuracy]),
+        cost=np.concatenate([first.cost, second.cost]),
+        stage_probabilities=np.vstack([first.stage_probabilities, second.stage_probabilities]))
 
 
 def _reported(model: CalibratedChainModel, cas: tuple[int, ...], s: FloatArray

@@ -49,7 +49,7 @@ def _check_theta(theta: Any, *, low: float = -np.inf, low_inclusive: bool = Fals
     """Validate ``theta`` (scalar or array): not NaN, finite, and above ``low``."""
     arr = np.asarray(theta, dtype=np.float64)
     if np.isnan(arr).any():
-        raise ValueError(f"theta: contains NaN")
+        raise ValueError("theta: contains NaN")
     if not np.isfinite(arr).all():
         raise ValueError(f"theta: must be finite, got {theta!r}")
     bad = arr < low if low_inclusive else arr <= low

@@ -8,7 +8,7 @@ from scipy import integrate, stats
 
 from llmcopula.cascade.methods import MethodOptions, run_method
 from llmcopula.cascade.paper_model import LumpyBetaMixture, PaperMarkovCopulaModel, PaperPair
-from llmcopula.copulas import GumbelCopula, IndependenceCopula
+from llmcopula.copulas import IndependenceCopula
 from llmcopula.datasets import load_benchmark
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

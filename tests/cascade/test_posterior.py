@@ -1,13 +1,10 @@
 """The posterior method: stage posteriors from every signal seen so far, their deployable rules,
 and the claim that its test numbers are those of routing the test log with the exported rules."""
 
-import warnings
-
 import numpy as np
 import pytest
 
 from llmcopula.calibration import PlattCalibrator
-from llmcopula.cascade import evaluate_frontier
 from llmcopula.cascade.methods import MethodOptions, get_method, run_method
 from llmcopula.cascade.posterior import CascadePosterior, posterior_log
 from llmcopula.datasets import ChainLog, load_benchmark

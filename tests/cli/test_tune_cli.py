@@ -4,8 +4,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from llmcopula.cli import main
 from llmcopula.datasets import load_benchmark
 

@@ -4,7 +4,6 @@ not accept abbreviations."""
 from __future__ import annotations
 
 import argparse
-import json
 
 import pytest
 

@@ -19,7 +19,6 @@ import json
 import os
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 from _bad_inputs import make_files

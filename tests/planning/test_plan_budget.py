@@ -9,7 +9,6 @@ import itertools
 import numpy as np
 import pytest
 
-from llmcopula.calibration import calibrate
 from llmcopula.cascade.methods import run_method
 from llmcopula.datasets import load_pool
 from llmcopula.planning import (
